@@ -1,0 +1,152 @@
+"""The `mlplate` command line: maps flags onto mlplate.api and prints results."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mlplate import __version__
+from mlplate.errors import MlplateError
+
+app = typer.Typer(
+    help="Generate ML repositories with DVC, MLflow, CI, serving and monitoring wired in.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+state = {"debug": False}
+
+
+def _print_error(message: str) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in message.splitlines():
+        console.print(f"[bold red]error:[/] {line}", markup=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn MlplateError into one red line per problem and exit 1; Ctrl-C into exit 130."""
+    try:
+        yield
+    except MlplateError as error:
+        _print_error(str(error))
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception:
+        if state["debug"]:
+            raise
+        _print_error("internal error, rerun with --debug to see the traceback")
+        raise typer.Exit(2) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlplate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Generate ML repositories with DVC, MLflow, CI, serving and monitoring wired in."""
+    state["debug"] = debug
+
+
+def _prompt_missing(given: dict[str, Any], dest: Path) -> dict[str, Any]:
+    """Ask every question not answered yet (interactive terminals only)."""
+    from mlplate.answers import questions
+
+    answers = dict(given)
+    for question in questions():
+        if question.name in answers:
+            continue
+        default = dest.name if question.name == "project_name" else question.default
+        label = question.help or question.name
+        if question.choices:
+            label += f" ({'/'.join(map(str, question.choices))})"
+        while True:
+            raw = typer.prompt(f"{question.name}: {label}", default=default)
+            try:
+                answers[question.name] = question.parse(raw)
+                break
+            except MlplateError as error:
+                _print_error(str(error))
+    return answers
+
+
+@app.command()
+def new(
+    dest: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Answer every question with its default.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question."),
+    ] = None,
+    answers_file: Annotated[
+        Path | None, typer.Option("--answers", help="YAML file of answers.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Rendering engine: copier or cookiecutter.")
+    ] = "copier",
+    git: Annotated[
+        bool, typer.Option("--git/--no-git", help="Run git init and an initial commit.")
+    ] = True,
+) -> None:
+    """Generate a new ML project at DEST."""
+    with user_errors():
+        from mlplate.answers import parse_data_pairs, read_answers_file
+        from mlplate.api import generate
+
+        if engine not in ("copier", "cookiecutter"):
+            raise MlplateError(f"--engine {engine!r} is unknown; use copier or cookiecutter")
+        given: dict[str, Any] = {}
+        if answers_file is not None:
+            given.update(read_answers_file(answers_file))
+        given.update(parse_data_pairs(data or []))
+        if not defaults and sys.stdin.isatty():
+            given = _prompt_missing(given, dest)
+        started = time.perf_counter()
+        result = generate(dest, answers=given, engine=engine, git=git)  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - started
+        typer.echo(f"Created {result.path} with {engine} in {elapsed:.2f} s. Next:")
+        typer.echo(f"  cd {result.path} && make setup")
+        typer.echo("  make all")
+
+
+@app.command()
+def options() -> None:
+    """List every question with its type, choices, default and help."""
+    with user_errors():
+        from rich.console import Console
+        from rich.table import Table
+
+        from mlplate.answers import questions
+
+        table = Table("question", "type", "choices", "default", "help")
+        for question in questions():
+            choices = ", ".join(map(str, question.choices)) or "-"
+            table.add_row(question.name, question.type, choices, str(question.default), question.help)
+        Console(soft_wrap=True).print(table)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

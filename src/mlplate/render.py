@@ -1,0 +1,128 @@
+"""Render the template with copier or cookiecutter into a folder that does not exist yet.
+
+Rendering happens in a hidden temporary folder beside the destination; the
+finished project is moved into place with one rename, so a failure half-way
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from mlplate.errors import MlplateError
+from mlplate.template import template_root
+
+Engine = Literal["copier", "cookiecutter"]
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse a destination that holds files or whose parent cannot take a new folder."""
+    if dest.exists() and not dest.is_dir():
+        raise MlplateError(f"destination {dest} is a file; choose a new folder name")
+    if dest.is_dir() and any(dest.iterdir()):
+        raise MlplateError(
+            f"destination {dest} is not empty; choose a new folder, "
+            f"or run `mlplate update {dest}` to update a generated project"
+        )
+    parent = dest.absolute().parent
+    if not parent.is_dir():
+        raise MlplateError(f"parent folder {parent} does not exist; create it first")
+
+
+def render_copier(out: Path, answers: Mapping[str, Any]) -> None:
+    """Render the template into the new folder ``out`` with copier."""
+    import copier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(
+            str(template_root()),
+            out,
+            data=dict(answers),
+            defaults=True,
+            quiet=True,
+            unsafe=False,
+        )
+
+
+def render_cookiecutter(out: Path, answers: Mapping[str, Any]) -> None:
+    """Render the template into the new folder ``out`` with cookiecutter."""
+    from cookiecutter.main import cookiecutter
+
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".cookiecutter-"))
+    try:
+        project = cookiecutter(
+            str(template_root()),
+            no_input=True,
+            extra_context=dict(answers),
+            output_dir=str(staging),
+        )
+        os.rename(project, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+RENDERERS: dict[str, Callable[[Path, Mapping[str, Any]], None]] = {
+    "copier": render_copier,
+    "cookiecutter": render_cookiecutter,
+}
+
+
+def render_project(
+    dest: Path,
+    answers: Mapping[str, Any],
+    *,
+    engine: Engine = "copier",
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Render into a temporary folder, run ``finish`` on it, then move it to ``dest``."""
+    check_destination(dest)
+    parent = dest.absolute().parent
+    try:
+        workspace = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name}.mlplate-"))
+    except OSError as error:
+        raise MlplateError(
+            f"cannot write in {parent}: {error.strerror}; choose a destination in a writable folder"
+        ) from None
+    try:
+        out = workspace / "project"
+        RENDERERS[engine](out, answers)
+        if finish is not None:
+            finish(out)
+        if dest.is_dir():
+            dest.rmdir()
+        os.rename(out, dest)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    return dest
+
+
+def git_init(project: Path, *, author_name: str, author_email: str, message: str) -> None:
+    """Make ``project`` a git repository with one commit holding every file."""
+    if shutil.which("git") is None:
+        raise MlplateError("git is not installed; install git or pass --no-git")
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=project, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise MlplateError(f"git {args[0]} failed: {result.stderr.strip().splitlines()[-1]}")
+        return result.stdout
+
+    git("init", "--quiet", "--initial-branch=main")
+    identity: list[str] = []
+    probe = subprocess.run(
+        ["git", "config", "user.email"], cwd=project, capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    git("add", "--all")
+    git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message)

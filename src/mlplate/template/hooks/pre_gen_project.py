@@ -1,0 +1,78 @@
+"""Validate the answers before cookiecutter writes anything.
+
+Cookiecutter renders this file with Jinja, which fills ANSWERS_JSON below;
+the rest is plain Python. mlplate imports this module and calls
+``answer_errors`` itself, so the CLI and the hook apply the same rules.
+On an invalid answer the hook prints one line per problem and exits 1;
+cookiecutter then removes the half-made project folder.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+# Import names the generated project uses: a package of the same name would shadow them.
+RESERVED_PACKAGE_NAMES = frozenset(
+    {
+        "boto3", "conftest", "cookiecutter", "copier", "data", "docs", "dvc", "fastapi",
+        "httpx", "joblib", "kfp", "matplotlib", "mkdocs", "mlflow", "mlplate", "models",
+        "numpy", "pandas", "pip", "pydantic", "pytest", "reports", "ruff", "scipy",
+        "setuptools", "skops", "sklearn", "scikit_learn", "src", "starlette", "test",
+        "tests", "typer", "uvicorn", "yaml",
+    }
+)
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def derive_names(project_name: str) -> tuple[str, str]:
+    """Return (project_slug, package_name) derived from a project name."""
+    slug = project_name.strip().lower().replace(" ", "-").replace("_", "-")
+    return slug, slug.replace("-", "_")
+
+
+def answer_errors(answers: dict) -> list[str]:
+    """Return one message per invalid answer, each saying how to fix it."""
+    errors = []
+    name = str(answers.get("project_name", "")).strip()
+    if not NAME_PATTERN.match(name):
+        errors.append(
+            f"project_name {name!r} is invalid: start with a letter and use only "
+            "letters, digits, spaces, '-' or '_' (for example --data project_name=churn-model)"
+        )
+    else:
+        _, package = derive_names(name)
+        reason = None
+        if keyword.iskeyword(package) or keyword.issoftkeyword(package):
+            reason = "a Python keyword"
+        elif package in sys.stdlib_module_names:
+            reason = "a standard-library module"
+        elif package in RESERVED_PACKAGE_NAMES:
+            reason = "a module the generated project imports or uses"
+        if reason:
+            errors.append(
+                f"project_name {name!r} gives package name {package!r}, which is {reason}; "
+                f"choose a more specific name (for example {package}-model)"
+            )
+    email = str(answers.get("author_email", ""))
+    if not EMAIL_PATTERN.match(email):
+        errors.append(
+            f"author_email {email!r} is not an email address; use name@domain.tld"
+        )
+    return errors
+
+
+def main() -> int:
+    errors = answer_errors(json.loads(ANSWERS_JSON))
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
