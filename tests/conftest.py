@@ -1,0 +1,56 @@
+"""Shared fixtures: rendering helpers and an isolated environment for every test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlplate.answers import resolve_answers
+from mlplate.render import RENDERERS
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep cookiecutter's replay files and git config out of the real home folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Author")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "author@example.com")
+
+
+def render(dest: Path, engine: str = "copier", **answers: Any) -> Path:
+    """Render the template in-process into ``dest`` (which must not exist)."""
+    RENDERERS[engine](dest, resolve_answers({"project_name": "demo-model"}, answers))
+    return dest
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Map every file below root (relative path) to its bytes, ignoring .git."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+@pytest.fixture
+def cli():
+    """Run the mlplate CLI in-process; returns click's Result (stdout and stderr apart)."""
+    from typer.testing import CliRunner
+
+    from mlplate.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return invoke

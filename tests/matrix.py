@@ -1,0 +1,54 @@
+"""Answer combinations computed from copier.yml, for parametrized tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from mlplate.answers import questions
+
+# Answers whose value changes nothing but text inside files: cycled, not multiplied.
+INDEPENDENT = {"python_version", "license"}
+
+
+def choice_values() -> dict[str, tuple[Any, ...]]:
+    """Return every choice question (bool included) with its possible values."""
+    values: dict[str, tuple[Any, ...]] = {}
+    for question in questions():
+        if question.type == "bool":
+            values[question.name] = (True, False)
+        elif question.choices:
+            values[question.name] = question.choices
+    return values
+
+
+def combinations() -> list[dict[str, Any]]:
+    """Full product of the interacting answers, cycling through the independent ones."""
+    values = choice_values()
+    interacting = {name: vals for name, vals in values.items() if name not in INDEPENDENT}
+    independent = {name: vals for name, vals in values.items() if name in INDEPENDENT}
+    combos = []
+    for index, product in enumerate(itertools.product(*interacting.values())):
+        combo = dict(zip(interacting, product))
+        for name, vals in independent.items():
+            combo[name] = vals[index % len(vals)]
+        combos.append(combo)
+    # Every value of an independent answer appears at least once.
+    for name, vals in independent.items():
+        seen = {combo[name] for combo in combos}
+        for missing in [value for value in vals if value not in seen]:
+            combos.append({**combos[0], name: missing})
+    return combos
+
+
+def combo_id(combo: dict[str, Any]) -> str:
+    """A readable test id such as ``github-py3.11-MIT``."""
+    parts = []
+    for name, value in combo.items():
+        if isinstance(value, bool):
+            parts.append(name if value else f"no-{name}")
+        elif name == "python_version":
+            parts.append(f"py{value}")
+        else:
+            parts.append(str(value))
+    return "-".join(parts)

@@ -1,0 +1,72 @@
+"""`mlplate new` on good input: a complete project, committed to git."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+
+import yaml
+
+from mlplate import __version__
+
+
+def test_new_with_defaults_creates_a_committed_project_named_after_the_folder(cli, tmp_path):
+    dest = tmp_path / "churn-model"
+    result = cli("new", str(dest), "--defaults")
+    assert result.exit_code == 0, result.stderr
+    assert "make setup" in result.stdout
+    project = tomllib.loads((dest / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "churn-model"
+    assert (dest / "src" / "churn_model" / "__init__.py").is_file()
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == ""
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=dest, capture_output=True, text=True, check=True
+    )
+    assert log.stdout.strip() == f"Generate churn-model with mlplate {__version__}"
+
+
+def test_new_records_answers_for_copier_update(cli, tmp_path):
+    dest = tmp_path / "proj"
+    cli("new", str(dest), "--defaults", "--data", "ci=gitlab", "--data", "license=Apache-2.0")
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert recorded["ci"] == "gitlab"
+    assert recorded["license"] == "Apache-2.0"
+    assert "package_name" not in recorded  # derived values are not answers
+
+
+def test_new_reads_an_answers_file_and_data_overrides_it(cli, tmp_path):
+    answers = tmp_path / "answers.yml"
+    answers.write_text("_src_path: ignored\nproject_name: Fraud Detector\nci: none\n")
+    dest = tmp_path / "proj"
+    result = cli("new", str(dest), "--answers", str(answers), "--data", "ci=gitlab", "--no-git")
+    assert result.exit_code == 0, result.stderr
+    assert (dest / "src" / "fraud_detector").is_dir()
+    assert (dest / ".gitlab-ci.yml").is_file()
+    assert not (dest / ".github").exists()
+    assert not (dest / ".git").exists()
+
+
+def test_license_text_follows_the_answer(cli, tmp_path):
+    expected = {
+        "MIT": "Permission is hereby granted, free of charge",
+        "Apache-2.0": "Apache License",
+        "BSD-3-Clause": "Redistribution and use in source and binary forms",
+        "Proprietary": "All rights reserved.",
+    }
+    for index, (license_name, phrase) in enumerate(expected.items()):
+        dest = tmp_path / f"licensed-{index}"
+        result = cli("new", str(dest), "--defaults", "--no-git", "--data", f"license={license_name}")
+        assert result.exit_code == 0, result.stderr
+        text = (dest / "LICENSE").read_text()
+        assert phrase in text
+        others = [p for name, p in expected.items() if name != license_name]
+        assert not any(other in text for other in others)
+
+
+def test_version_flag_prints_the_package_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"mlplate {__version__}"

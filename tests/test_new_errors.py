@@ -1,0 +1,156 @@
+"""Bad input to `mlplate new`: one clear line per problem, exit 1, nothing on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mlplate import render
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        ("project_name=", "project_name '' is invalid"),
+        ("project_name=1model", "start with a letter"),
+        ("project_name=my model!", "use only letters, digits"),
+        ("project_name=class", "a Python keyword"),
+        ("project_name=json", "a standard-library module"),
+        ("project_name=mlflow", "a module the generated project imports"),
+        ("project_name=dvc", "a module the generated project imports"),
+        ("project_name=sklearn", "a module the generated project imports"),
+        ("project_name=test", "a module the generated project imports"),
+        ("author_email=not-an-email", "author_email 'not-an-email' is not an email address"),
+        ("ci=circleci", "ci='circleci' is not a choice; use one of: github, gitlab, none"),
+        ("python_version=2.7", "is not a choice"),
+        ("colour=blue", "unknown question 'colour'; run `mlplate options`"),
+        ("no-equals-sign", "is not KEY=VALUE"),
+    ],
+)
+def test_new_rejects_bad_answers_and_writes_nothing(cli, tmp_path, pair, expected):
+    result = cli("new", str(tmp_path / "proj"), "--defaults", "--data", pair)
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_new_reports_every_bad_answer_on_its_own_line(cli, tmp_path):
+    result = cli(
+        "new", str(tmp_path / "p"), "--data", "ci=x", "--data", "author_email=y", "--defaults"
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1
+    assert len(lines) == 2
+    assert all(line.startswith("error: ") for line in lines)
+
+
+def test_new_refuses_non_empty_destination_and_keeps_its_files(cli, tmp_path):
+    dest = tmp_path / "existing"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    result = cli("new", str(dest), "--defaults")
+    assert result.exit_code == 1
+    assert "is not empty" in result.stderr
+    assert "mlplate update" in result.stderr
+    assert listing(dest) == ["notes.txt"]
+    assert (dest / "notes.txt").read_text() == "mine"
+    assert listing(tmp_path) == ["existing"]
+
+
+def test_new_accepts_an_empty_destination_folder(cli, tmp_path):
+    dest = tmp_path / "empty"
+    dest.mkdir()
+    result = cli("new", str(dest), "--defaults", "--no-git")
+    assert result.exit_code == 0, result.stderr
+    assert (dest / "pyproject.toml").is_file()
+
+
+def test_new_refuses_a_destination_that_is_a_file(cli, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = cli("new", str(tmp_path / "afile"), "--defaults")
+    assert result.exit_code == 1
+    assert "is a file" in result.stderr
+
+
+def test_new_refuses_a_missing_parent_folder(cli, tmp_path):
+    result = cli("new", str(tmp_path / "no" / "such" / "proj"), "--defaults")
+    assert result.exit_code == 1
+    assert "does not exist; create it first" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_new_refuses_an_unwritable_parent(cli, tmp_path):
+    if os.geteuid() == 0:
+        parent = Path("/sys")  # root ignores permission bits; sysfs refuses mkdir even to root
+    else:
+        parent = tmp_path / "readonly"
+        parent.mkdir()
+        parent.chmod(0o555)
+    result = cli("new", str(parent / "proj"), "--defaults")
+    assert result.exit_code == 1
+    assert f"cannot write in {parent}" in result.stderr
+    assert "writable folder" in result.stderr
+    assert not (parent / "proj").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("project_name: [unclosed\n", "is not valid YAML at line"),
+        ("- just\n- a list\n", "must hold a mapping"),
+        ("ci: travis\n", "ci='travis' is not a choice"),
+        ("favourite: 3\n", "unknown question 'favourite'"),
+    ],
+)
+def test_new_rejects_a_broken_answers_file(cli, tmp_path, content, expected):
+    answers = tmp_path / "answers.yml"
+    answers.write_text(content)
+    result = cli("new", str(tmp_path / "proj"), "--answers", str(answers), "--defaults")
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert listing(tmp_path) == ["answers.yml"]
+
+
+def test_new_rejects_an_unreadable_answers_file(cli, tmp_path):
+    result = cli("new", str(tmp_path / "proj"), "--answers", str(tmp_path / "missing.yml"))
+    assert result.exit_code == 1
+    assert "cannot read answers file" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_new_rejects_an_unknown_engine(cli, tmp_path):
+    result = cli("new", str(tmp_path / "proj"), "--defaults", "--engine", "yeoman")
+    assert result.exit_code == 1
+    assert "use copier or cookiecutter" in result.stderr
+
+
+@pytest.mark.parametrize("engine", ["copier", "cookiecutter"])
+def test_failure_half_way_leaves_nothing_behind(cli, tmp_path, monkeypatch, engine):
+    real = render.RENDERERS[engine]
+
+    def render_then_fail(out, answers):
+        real(out, answers)
+        assert (out / "pyproject.toml").is_file()
+        raise OSError("disk full")
+
+    monkeypatch.setitem(render.RENDERERS, engine, render_then_fail)
+    result = cli("new", str(tmp_path / "proj"), "--defaults", "--engine", engine)
+    assert result.exit_code == 2
+    assert "internal error, rerun with --debug" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_git_failure_leaves_nothing_behind(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")  # no git on PATH
+    result = cli("new", str(tmp_path / "proj"), "--defaults")
+    assert result.exit_code == 1
+    assert "git is not installed; install git or pass --no-git" in result.stderr
+    assert listing(tmp_path) == []

@@ -1,0 +1,63 @@
+"""copier.yml is the one source of questions: cookiecutter.json and the hook must agree."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from mlplate.answers import copier_config, questions
+from mlplate.template import load_hook, template_root
+
+
+def cookiecutter_config() -> dict:
+    return json.loads((template_root() / "cookiecutter.json").read_text())
+
+
+def test_cookiecutter_asks_exactly_the_copier_questions():
+    asked = [key for key in cookiecutter_config() if not key.startswith("_")]
+    assert sorted(asked) == sorted(question.name for question in questions())
+
+
+def test_cookiecutter_defaults_and_choices_match_copier():
+    config = cookiecutter_config()
+    for question in questions():
+        value = config[question.name]
+        if question.choices:
+            assert isinstance(value, list), question.name
+            assert value[0] == question.default, f"{question.name}: first choice is the default"
+            assert sorted(value) == sorted(question.choices), question.name
+        else:
+            assert value == question.default, question.name
+
+
+def test_derived_values_are_private_in_cookiecutter_and_hidden_in_copier():
+    config = cookiecutter_config()
+    for name in ("project_slug", "package_name"):
+        assert f"__{name}" in config
+        assert copier_config()[name]["when"] is False
+
+
+def test_copier_cookiecutter_dict_carries_every_answer_and_derived_value():
+    expression = copier_config()["cookiecutter"]["default"]
+    keys = set(re.findall(r'"([\w]+)":', expression))
+    expected = {question.name for question in questions()} | {"__project_slug", "__package_name"}
+    assert keys == expected
+
+
+def test_copier_excludes_mirror_the_hook_conditional_paths():
+    pattern = re.compile(r"\{% if cookiecutter\.(\w+) != '([^']+)' %\}(.+?)\{% endif %\}")
+    excludes = {}
+    for entry in copier_config()["_exclude"]:
+        match = pattern.fullmatch(entry)
+        if match:
+            key, value, path = match.groups()
+            excludes[path] = (key, (value,))
+    hook = load_hook("post_gen_project")
+    assert excludes == {path: (key, keep) for path, key, keep in hook.CONDITIONAL_PATHS}
+
+
+def test_options_command_lists_every_question(cli):
+    result = cli("options")
+    assert result.exit_code == 0
+    for question in questions():
+        assert question.name in result.stdout

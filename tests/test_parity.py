@@ -1,0 +1,32 @@
+"""Both engines render every answer combination to the same bytes, with no Jinja left."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import render, tree
+from tests.matrix import combinations, combo_id
+
+COMBOS = combinations()
+LEFTOVERS = (b"{{", b"{%", b"cookiecutter.")
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=[combo_id(combo) for combo in COMBOS])
+def test_copier_and_cookiecutter_render_identical_trees(tmp_path, combo):
+    by_copier = tree(render(tmp_path / "copier", "copier", **combo))
+    by_cookiecutter = tree(render(tmp_path / "cookiecutter", "cookiecutter", **combo))
+    assert by_copier.pop(".copier-answers.yml")
+    assert sorted(by_copier) == sorted(by_cookiecutter)
+    for path, content in by_copier.items():
+        assert content == by_cookiecutter[path], path
+    for path, content in by_copier.items():
+        text = content.replace(b"${{", b"")  # GitHub Actions expressions are meant to stay
+        assert not any(marker in text for marker in LEFTOVERS), path
+        assert not any(marker.decode() in path for marker in LEFTOVERS), path
+
+
+def test_the_matrix_covers_every_choice_value():
+    from tests.matrix import choice_values
+
+    for name, values in choice_values().items():
+        assert {combo[name] for combo in COMBOS} == set(values), name

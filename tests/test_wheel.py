@@ -1,0 +1,36 @@
+"""The built wheel carries the template: an installed mlplate generates with no checkout."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.shell import run
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parents[1]
+
+
+def test_wheel_installed_mlplate_generates_a_project(tmp_path):
+    run("uv", "build", "--wheel", "--out-dir", str(tmp_path / "dist"), cwd=ROOT)
+    wheel = next((tmp_path / "dist").glob("mlplate-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mlplate/template/copier.yml" in names
+    assert "mlplate/template/hooks/pre_gen_project.py" in names
+    assert any(name.endswith("{{cookiecutter.__project_slug}}/Makefile") for name in names)
+
+    venv = tmp_path / "venv"
+    run("uv", "venv", "--quiet", "--python", sys.executable, str(venv), cwd=tmp_path)
+    run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+        str(wheel), cwd=tmp_path)
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    run(str(venv / "bin" / "mlplate"), "new", "from-wheel", "--defaults", cwd=workdir)
+    generated = workdir / "from-wheel"
+    assert (generated / "src" / "from_wheel" / "__init__.py").is_file()
+    assert (generated / ".git").is_dir()
+    answers = (generated / ".copier-answers.yml").read_text()
+    assert str(ROOT) not in answers  # rendered from the installed package, not this checkout
