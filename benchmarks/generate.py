@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import measure, run_quiet, summary  # noqa: E402
+from common import measure, run_quiet, summary
 
-from mlplate.api import generate  # noqa: E402
-from mlplate.template import template_root  # noqa: E402
+from mlplate.api import generate
+from mlplate.template import template_root
 
 
 def main() -> None:
@@ -40,7 +40,11 @@ def main() -> None:
                 work / f"api{i}", git=False
             ),
             "copier copy --defaults (CLI, reference)": lambda i: run_quiet(
-                str(bin_dir / "copier"), "copy", "--defaults", "--quiet", template,
+                str(bin_dir / "copier"),
+                "copy",
+                "--defaults",
+                "--quiet",
+                template,
                 str(work / f"copier{i}"),
             ),
             "cookiecutter --no-input (CLI, reference)": lambda i: run_quiet(

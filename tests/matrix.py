@@ -29,7 +29,7 @@ def combinations() -> list[dict[str, Any]]:
     independent = {name: vals for name, vals in values.items() if name in INDEPENDENT}
     combos = []
     for index, product in enumerate(itertools.product(*interacting.values())):
-        combo = dict(zip(interacting, product))
+        combo = dict(zip(interacting, product, strict=True))
         for name, vals in independent.items():
             combo[name] = vals[index % len(vals)]
         combos.append(combo)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import tomllib
 
+import tomllib
 import yaml
 
 from mlplate import __version__
@@ -58,7 +58,9 @@ def test_license_text_follows_the_answer(cli, tmp_path):
     }
     for index, (license_name, phrase) in enumerate(expected.items()):
         dest = tmp_path / f"licensed-{index}"
-        result = cli("new", str(dest), "--defaults", "--no-git", "--data", f"license={license_name}")
+        result = cli(
+            "new", str(dest), "--defaults", "--no-git", "--data", f"license={license_name}"
+        )
         assert result.exit_code == 0, result.stderr
         text = (dest / "LICENSE").read_text()
         assert phrase in text

@@ -24,8 +24,16 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
 
     venv = tmp_path / "venv"
     run("uv", "venv", "--quiet", "--python", sys.executable, str(venv), cwd=tmp_path)
-    run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-        str(wheel), cwd=tmp_path)
+    run(
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(venv / "bin" / "python"),
+        str(wheel),
+        cwd=tmp_path,
+    )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     run(str(venv / "bin" / "mlplate"), "new", "from-wheel", "--defaults", cwd=workdir)

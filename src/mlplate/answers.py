@@ -90,7 +90,9 @@ def parse_data_pairs(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise MlplateError(f"--data {pair!r} is not KEY=VALUE; write for example --data ci=gitlab")
+            raise MlplateError(
+                f"--data {pair!r} is not KEY=VALUE; write for example --data ci=gitlab"
+            )
         data[key.strip()] = value
     return data
 

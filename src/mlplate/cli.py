@@ -62,7 +62,9 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
 ) -> None:
     """Generate ML repositories with DVC, MLflow, CI, serving and monitoring wired in."""
     state["debug"] = debug
@@ -143,7 +145,9 @@ def options() -> None:
         table = Table("question", "type", "choices", "default", "help")
         for question in questions():
             choices = ", ".join(map(str, question.choices)) or "-"
-            table.add_row(question.name, question.type, choices, str(question.default), question.help)
+            table.add_row(
+                question.name, question.type, choices, str(question.default), question.help
+            )
         Console(soft_wrap=True).print(table)
 
 

@@ -19,11 +19,41 @@ ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 # Import names the generated project uses: a package of the same name would shadow them.
 RESERVED_PACKAGE_NAMES = frozenset(
     {
-        "boto3", "conftest", "cookiecutter", "copier", "data", "docs", "dvc", "fastapi",
-        "httpx", "joblib", "kfp", "matplotlib", "mkdocs", "mlflow", "mlplate", "models",
-        "numpy", "pandas", "pip", "pydantic", "pytest", "reports", "ruff", "scipy",
-        "setuptools", "skops", "sklearn", "scikit_learn", "src", "starlette", "test",
-        "tests", "typer", "uvicorn", "yaml",
+        "boto3",
+        "conftest",
+        "cookiecutter",
+        "copier",
+        "data",
+        "docs",
+        "dvc",
+        "fastapi",
+        "httpx",
+        "joblib",
+        "kfp",
+        "matplotlib",
+        "mkdocs",
+        "mlflow",
+        "mlplate",
+        "models",
+        "numpy",
+        "pandas",
+        "pip",
+        "pydantic",
+        "pytest",
+        "reports",
+        "ruff",
+        "scipy",
+        "setuptools",
+        "skops",
+        "sklearn",
+        "scikit_learn",
+        "src",
+        "starlette",
+        "test",
+        "tests",
+        "typer",
+        "uvicorn",
+        "yaml",
     }
 )
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]*$")
@@ -59,11 +89,13 @@ def answer_errors(answers: dict) -> list[str]:
                 f"project_name {name!r} gives package name {package!r}, which is {reason}; "
                 f"choose a more specific name (for example {package}-model)"
             )
+    for key in ("description", "author_name"):
+        text = str(answers.get(key, ""))
+        if any(char in text for char in '"\\\n'):
+            errors.append(f"{key} must not contain double quotes, backslashes or line breaks")
     email = str(answers.get("author_email", ""))
     if not EMAIL_PATTERN.match(email):
-        errors.append(
-            f"author_email {email!r} is not an email address; use name@domain.tld"
-        )
+        errors.append(f"author_email {email!r} is not an email address; use name@domain.tld")
     return errors
 
 

@@ -1,0 +1,126 @@
+"""The project's command line: one sub-command per pipeline stage (dvc.yaml calls these)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from {{ cookiecutter.__package_name }}.config import Settings, load_settings
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+
+app = typer.Typer(
+    help="{{ cookiecutter.project_name }}: pipeline stages and model operations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ParamsOption = Annotated[Path, typer.Option("--params", help="Parameters file.")]
+
+
+def stage(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command with user errors printed as one line and exit code 1."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ProjectError as error:
+            typer.secho(f"error: {error}", fg="red", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _settings(params: Path) -> Settings:
+    if not params.exists():
+        raise ProjectError(f"{params} does not exist; run from the project root")
+    return load_settings(params)
+
+
+@app.command("make-dataset")
+@stage
+def make_dataset(
+    params: ParamsOption = Path("params.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the example raw dataset (skipped when the file exists)."""
+    from {{ cookiecutter.__package_name }}.data.ingest import write_example_data
+
+    settings = _settings(params)
+    data = settings.params.data
+    path = settings.path(data.raw_path)
+    if path.exists() and not force:
+        typer.echo(f"{path} exists; keeping it (use --force to regenerate)")
+        return
+    write_example_data(path, n_rows=data.n_rows, seed=settings.params.seed)
+    typer.echo(f"wrote {data.n_rows} rows to {path}")
+
+
+@app.command()
+@stage
+def prepare(params: ParamsOption = Path("params.yaml")) -> None:
+    """Ingest, validate and split the raw data."""
+    from {{ cookiecutter.__package_name }}.data.prepare import prepare as run
+
+    n_train, n_test = run(_settings(params))
+    typer.echo(f"prepared {n_train} training and {n_test} test rows")
+
+
+@app.command()
+@stage
+def featurize(params: ParamsOption = Path("params.yaml")) -> None:
+    """Add engineered features to both splits."""
+    from {{ cookiecutter.__package_name }}.features.build import featurize as run
+
+    run(_settings(params))
+
+
+@app.command()
+@stage
+def train(params: ParamsOption = Path("params.yaml")) -> None:
+    """Fit the model and log it to MLflow with lineage tags."""
+    from {{ cookiecutter.__package_name }}.models.train import train as run
+
+    info = run(_settings(params))
+    typer.echo(f"logged run {info['run_id']}")
+
+
+@app.command()
+@stage
+def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
+    """Score the holdout; write metrics, per-group metrics and plots."""
+    from {{ cookiecutter.__package_name }}.models.evaluate import evaluate as run
+
+    metrics = run(_settings(params))
+    typer.echo(json.dumps(metrics, indent=2))
+
+
+@app.command()
+@stage
+def register(params: ParamsOption = Path("params.yaml")) -> None:
+    """Register the model; move `champion` only if it beats the champion by min_delta."""
+    from {{ cookiecutter.__package_name }}.models.registry import register as run
+
+    report = run(_settings(params))
+    verdict = "promoted to champion" if report["promote"] else "kept as challenger"
+    typer.echo(f"version {report['candidate_version']} {verdict}: {report['reason']}")
+
+
+@app.command()
+@stage
+def lineage(params: ParamsOption = Path("params.yaml")) -> None:
+    """Print which commit, data and parameters produced the champion."""
+    from {{ cookiecutter.__package_name }}.models.registry import champion_lineage
+
+    for key, value in champion_lineage(_settings(params)).items():
+        typer.echo(f"{key:<40} {value}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,118 @@
+"""Typed settings: params.yaml plus the few values that come from the environment.
+
+This is the only module that reads params.yaml or environment variables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class Section(BaseModel):
+    """A strict, read-only block of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(Section):
+    raw_path: Path
+    n_rows: int = Field(gt=0)
+    test_size: float = Field(gt=0, lt=1)
+    target: str
+    sensitive_feature: str
+    prepared_dir: Path
+    features_dir: Path
+
+
+class HistGradientBoostingParams(Section):
+    learning_rate: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    max_leaf_nodes: int = Field(gt=1)
+    l2_regularization: float = Field(ge=0)
+
+
+class LogisticRegressionParams(Section):
+    C: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+
+
+class ModelParams(Section):
+    type: Literal["hist_gradient_boosting", "logistic_regression"]
+    hist_gradient_boosting: HistGradientBoostingParams
+    logistic_regression: LogisticRegressionParams
+
+    def hyperparameters(self) -> dict[str, float | int]:
+        """Return the hyperparameters of the selected model type."""
+        return getattr(self, self.type).model_dump()
+
+
+class TrainParams(Section):
+    model_path: Path
+    run_info_path: Path
+
+
+class EvaluateParams(Section):
+    metrics_path: Path
+    fairness_path: Path
+    plots_dir: Path
+    primary_metric: Literal["roc_auc", "f1", "accuracy", "precision", "recall"]
+    threshold: float = Field(gt=0, lt=1)
+
+
+class PromotionParams(Section):
+    min_delta: float = Field(ge=0)
+    max_regression: float = Field(ge=0)
+    report_path: Path
+
+
+class MlflowParams(Section):
+    experiment: str
+    registered_model: str
+
+
+class Params(Section):
+    seed: int
+    data: DataParams
+    model: ModelParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    promotion: PromotionParams
+    mlflow: MlflowParams
+
+
+class Settings(Section):
+    """Everything a stage needs: the parameters and where MLflow lives."""
+
+    params: Params
+    tracking_uri: str = DEFAULT_TRACKING_URI
+    root: Path = Path(".")
+
+    @property
+    def params_hash(self) -> str:
+        """A short, stable hash of the parameters (tagged on every run for lineage)."""
+        canonical = json.dumps(self.params.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def path(self, relative: Path) -> Path:
+        """Resolve a path from params.yaml against the project root."""
+        return self.root / relative
+
+
+def load_settings(params_path: Path | str = "params.yaml") -> Settings:
+    """Build Settings from params.yaml and the environment (MLFLOW_TRACKING_URI)."""
+    params_path = Path(params_path)
+    raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    return Settings(
+        params=Params.model_validate(raw),
+        tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI,
+        root=params_path.parent,
+    )

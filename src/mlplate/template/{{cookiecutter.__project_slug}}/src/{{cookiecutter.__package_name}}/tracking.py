@@ -1,0 +1,40 @@
+"""MLflow set-up shared by the stages that log runs or use the registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.__package_name }}.config import Settings
+
+
+def start_tracking(settings: Settings) -> Any:
+    """Point MLflow at the configured store and experiment; return the mlflow module."""
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    name = settings.params.mlflow.experiment
+    if settings.tracking_uri.startswith("sqlite:") and mlflow.get_experiment_by_name(name) is None:
+        # A local store keeps artifacts beside the project, not in the working directory.
+        location = (settings.root / "mlartifacts").absolute().as_uri()
+        mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
+    return mlflow
+
+
+def client(settings: Settings) -> Any:
+    """An MlflowClient for the configured tracking store (and its model registry)."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def read_run_info(settings: Settings) -> dict[str, Any]:
+    """Read what `train` recorded about its MLflow run (run id, model URI, lineage tags)."""
+    from {{ cookiecutter.__package_name }}.errors import ProjectError
+
+    path: Path = settings.path(settings.params.train.run_info_path)
+    if not path.exists():
+        raise ProjectError(f"{path} does not exist; run `dvc repro` (or `make all`) first")
+    return json.loads(path.read_text())

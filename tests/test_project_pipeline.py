@@ -1,0 +1,139 @@
+"""The generated project's own commands: setup, lint, tests, pipeline, registry, remote.
+
+Slow: installs the generated project's dependencies (shared across configurations).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.projects import PACKAGE, SharedEnvironments, commit_all, new_project, project_python
+from tests.shell import run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+
+CHAMPION_QUERY = """
+import json, mlflow
+from mlflow import MlflowClient
+from demo_model.config import load_settings
+s = load_settings()
+c = MlflowClient(s.tracking_uri)
+v = c.get_model_version_by_alias(s.params.mlflow.registered_model, "champion")
+run = c.get_run(v.run_id)
+print(json.dumps({"version": str(v.version), "version_tags": v.tags, "run_tags": run.data.tags,
+                  "run_metrics": run.data.metrics, "params": run.data.params}))
+"""
+
+
+@pytest.fixture(scope="module")
+def environments() -> SharedEnvironments:
+    return SharedEnvironments()
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory, environments):
+    """The defaults project after `make setup` and `make all`, committed."""
+    project = new_project(tmp_path_factory.mktemp("golden"))
+    environments.setup(project)
+    started = time.perf_counter()
+    run("make", "all", cwd=project)
+    print(f"golden make all: {time.perf_counter() - started:.1f} s")
+    commit_all(project, "Run the pipeline")
+    return project
+
+
+def test_golden_project_passes_its_own_lint_and_tests(golden):
+    run("make", "lint", cwd=golden)
+    result = run("make", "test", cwd=golden)
+    assert " passed" in result.stdout
+
+
+def test_second_repro_is_a_no_op(golden):
+    result = run(str(golden / ".venv" / "bin" / "dvc"), "repro", cwd=golden)
+    assert "Data and pipelines are up to date." in result.stdout
+    assert "Running stage" not in result.stdout
+
+
+def test_champion_run_carries_lineage_and_metrics(golden):
+    found = project_python(golden, CHAMPION_QUERY)
+    head = run("git", "rev-list", "--max-parents=0", "HEAD", cwd=golden).stdout.strip()
+    for tags in (found["run_tags"], found["version_tags"]):
+        assert tags["lineage.git_commit"] == head  # trained on the generated commit
+        assert tags["lineage.git_dirty"] == "false"
+        assert len(tags["lineage.data.data/raw/customers.csv"]) == 32
+        assert len(tags["lineage.params_hash"]) == 16
+    assert found["version"] == "1"
+    assert 0.6 < found["run_metrics"]["test_roc_auc"] <= 1.0
+    assert found["params"]["model_type"] == "hist_gradient_boosting"
+    lock = (golden / "dvc.lock").read_text()
+    assert found["run_tags"]["lineage.data.data/raw/customers.csv"] in lock
+
+
+def test_lineage_command_names_the_champion_commit_and_data(golden):
+    result = run("make", "lineage", cwd=golden)
+    assert "git_commit" in result.stdout
+    assert "data.data/raw/customers.csv" in result.stdout
+
+
+def test_worse_candidate_stays_challenger_and_champion_is_unchanged(golden, tmp_path):
+    params = golden / "params.yaml"
+    original = params.read_text()
+    try:
+        params.write_text(original.replace("max_iter: 150", "max_iter: 2"))
+        run("make", "all", cwd=golden)
+        report = json.loads((golden / "reports" / "promotion.json").read_text())
+        assert report["promote"] is False
+        assert report["alias_set"] == "challenger"
+        assert report["candidate"] < report["champion"]
+        assert project_python(golden, CHAMPION_QUERY)["version"] == "1"
+    finally:
+        params.write_text(original)
+        run("make", "all", cwd=golden)  # back to the committed state (cached: no retraining)
+    assert run("git", "status", "--porcelain", cwd=golden).stdout.strip() == ""
+
+
+def test_push_then_pull_in_a_fresh_clone_is_in_sync(golden, environments):
+    run("make", "push", cwd=golden)
+    clone = golden.parent / "clone"
+    run("git", "clone", "--quiet", str(golden), str(clone), cwd=golden.parent)
+    environments.setup(clone)
+    run("make", "pull", cwd=clone)
+    assert (clone / "models" / "model.joblib").is_file()
+    status = run(str(clone / ".venv" / "bin" / "dvc"), "status", cwd=clone)
+    assert "Data and pipelines are up to date." in status.stdout
+    cloud = run(str(clone / ".venv" / "bin" / "dvc"), "status", "--cloud", cwd=clone)
+    assert "Cache and remote 'local' are in sync." in cloud.stdout
+
+
+def test_corrupt_data_stops_the_pipeline_with_the_validation_message(golden):
+    raw = golden / "data" / "raw" / "customers.csv"
+    lines = raw.read_text().splitlines()
+    header = lines[0].split(",")
+    age = header.index("age")
+    row = lines[3].split(",")
+    row[age] = "old"
+    lines[3] = ",".join(row)
+    raw.write_text("\n".join(lines) + "\n")
+    lock_before = (golden / "dvc.lock").read_text()
+    result = run("make", "all", cwd=golden, check=False)
+    assert result.returncode != 0
+    assert "invalid data: column 'age': expected int values, found text in rows 2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (golden / "dvc.lock").read_text().count("md5") == lock_before.count("md5")
+    assert not (golden / "data" / "features" / "train.csv").exists() or "featurize" not in (
+        result.stdout
+    )
+
+
+@pytest.mark.parametrize("ci", ["gitlab", "none"])
+def test_other_ci_answers_build_and_run_the_pipeline(tmp_path, environments, golden, ci):
+    project = new_project(tmp_path, ci=ci)
+    environments.setup(project)
+    run("make", "lint", cwd=project)
+    run("make", "test", cwd=project)
+    run("make", "all", cwd=project)
+    assert (project / "reports" / "promotion.json").is_file()
+    assert (project / f"src/{PACKAGE}").is_dir()
