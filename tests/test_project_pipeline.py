@@ -6,6 +6,7 @@ Slow: installs the generated project's dependencies (shared across configuration
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -137,3 +138,42 @@ def test_other_ci_answers_build_and_run_the_pipeline(tmp_path, environments, gol
     run("make", "all", cwd=project)
     assert (project / "reports" / "promotion.json").is_file()
     assert (project / f"src/{PACKAGE}").is_dir()
+
+
+def set_params(project, **replacements: str) -> None:
+    params = project / "params.yaml"
+    text = params.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    params.write_text(text)
+
+
+def test_pull_request_check_blocks_a_regression_and_reports_an_improvement(tmp_path, environments):
+    """Simulates the train-on-commit workflow: baseline on main, then two pull requests."""
+    project = new_project(tmp_path)
+    environments.setup(project)
+    set_params(project, **{"max_iter: 150": "max_iter: 8"})  # a modest baseline
+    run("make", "all", cwd=project)
+    commit_all(project, "Baseline model")
+
+    run("git", "checkout", "--quiet", "-b", "worse", cwd=project)
+    set_params(project, **{"max_iter: 8": "max_iter: 1", "max_leaf_nodes: 15": "max_leaf_nodes: 2"})
+    worse = run("make", "train-report", "BASE=main", cwd=project, check=False)
+    assert worse.returncode != 0
+    report = (project / "reports" / "pr_report.md").read_text()
+    assert "**Gate: failed**" in report
+    assert "would stay challenger" in report
+    assert "| `model.hist_gradient_boosting.max_iter` | 8 | 1 |" in report
+    assert re.search(r"\| \*\*roc_auc\*\* \| 0\.\d{4} \| 0\.\d{4} \| -0\.\d{4} \|", report)
+
+    run("git", "checkout", "--quiet", "--", "params.yaml", cwd=project)
+    run("git", "checkout", "--quiet", "main", cwd=project)
+    run("git", "checkout", "--quiet", "-b", "better", cwd=project)
+    set_params(project, **{"max_iter: 8": "max_iter: 150"})
+    better = run("make", "train-report", "BASE=main", cwd=project)
+    report = (project / "reports" / "pr_report.md").read_text()
+    assert "**Gate: passed**" in report
+    assert "would be promoted to champion" in report
+    assert re.search(r"\| \*\*roc_auc\*\* \| 0\.\d{4} \| 0\.\d{4} \| \+0\.\d{4} \|", report)
+    assert report in better.stdout

