@@ -21,6 +21,7 @@ def listing(folder: Path) -> list[str]:
         ("project_name=1model", "start with a letter"),
         ("project_name=my model!", "use only letters, digits"),
         ("project_name=class", "a Python keyword"),
+        ("project_name=" + "m" * 41, "is 41 characters long; use at most 40"),
         ("project_name=json", "a standard-library module"),
         ("project_name=mlflow", "a module the generated project imports"),
         ("project_name=dvc", "a module the generated project imports"),

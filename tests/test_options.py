@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-from mlplate.answers import copier_config, questions
+import jinja2
+import pytest
+
+from mlplate.answers import copier_config, questions, resolve_answers
 from mlplate.template import load_hook, template_root
+from tests.matrix import combinations, combo_id
 
 
 def cookiecutter_config() -> dict:
@@ -44,16 +48,19 @@ def test_copier_cookiecutter_dict_carries_every_answer_and_derived_value():
     assert keys == expected
 
 
-def test_copier_excludes_mirror_the_hook_conditional_paths():
-    pattern = re.compile(r"\{% if cookiecutter\.(\w+) != '([^']+)' %\}(.+?)\{% endif %\}")
-    excludes = {}
-    for entry in copier_config()["_exclude"]:
-        match = pattern.fullmatch(entry)
-        if match:
-            key, value, path = match.groups()
-            excludes[path] = (key, (value,))
+@pytest.mark.parametrize("combo", combinations(), ids=combo_id)
+def test_copier_excludes_mirror_the_hook_conditional_paths(combo):
+    answers = resolve_answers({"project_name": "demo"}, combo)
+    environment = jinja2.Environment()
+    excluded = {
+        rendered
+        for entry in copier_config()["_exclude"]
+        if "{%" in entry
+        and (rendered := environment.from_string(entry).render(cookiecutter=answers).strip())
+    }
     hook = load_hook("post_gen_project")
-    assert excludes == {path: (key, keep) for path, key, keep in hook.CONDITIONAL_PATHS}
+    expected = set(hook.paths_to_remove(answers)) - set(hook.ALWAYS_REMOVED)
+    assert excluded == expected
 
 
 def test_options_command_lists_every_question(cli):

@@ -14,10 +14,14 @@ from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
-# (path, answer, values that keep the path)
-CONDITIONAL_PATHS: list[tuple[str, str, tuple[str, ...]]] = [
-    (".github", "ci", ("github",)),
-    (".gitlab-ci.yml", "ci", ("gitlab",)),
+# (path or glob, {answer: values that keep the path}): kept only when every answer matches.
+CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
+    (".github", {"ci": ("github",)}),
+    (".gitlab-ci.yml", {"ci": ("gitlab",)}),
+    ("src/*/serving", {"serving": ("fastapi",)}),
+    ("tests/test_serving.py", {"serving": ("fastapi",)}),
+    ("Dockerfile", {"serving": ("fastapi",), "docker": (True,)}),
+    (".dockerignore", {"serving": ("fastapi",), "docker": (True,)}),
 ]
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]
@@ -25,22 +29,26 @@ ALWAYS_REMOVED = [".copier-answers.yml"]
 
 def paths_to_remove(answers: dict) -> list[str]:
     """Return the optional paths that these answers turn off."""
+
+    def matches(key: str, keep: tuple[object, ...]) -> bool:
+        return str(answers[key]).lower() in {str(value).lower() for value in keep}
+
     removed = [
         path
-        for path, key, keep in CONDITIONAL_PATHS
-        if str(answers[key]).lower() not in {value.lower() for value in keep}
+        for path, conditions in CONDITIONAL_PATHS
+        if not all(matches(key, keep) for key, keep in conditions.items())
     ]
     return removed + ALWAYS_REMOVED
 
 
 def remove_paths(root: Path, paths: list[str]) -> None:
-    """Delete each path under root, file or folder, if it exists."""
-    for relative in paths:
-        target = root / relative
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+    """Delete each path (or glob) under root, file or folder, if it exists."""
+    for pattern in paths:
+        for target in root.glob(pattern):
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
 
 
 def main() -> None:

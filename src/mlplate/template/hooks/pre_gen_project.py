@@ -57,6 +57,8 @@ RESERVED_PACKAGE_NAMES = frozenset(
     }
 )
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]*$")
+# Generated code is formatted for package names up to this length (ruff's line length).
+MAX_NAME_LENGTH = 40
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -74,6 +76,10 @@ def answer_errors(answers: dict) -> list[str]:
         errors.append(
             f"project_name {name!r} is invalid: start with a letter and use only "
             "letters, digits, spaces, '-' or '_' (for example --data project_name=churn-model)"
+        )
+    elif len(name) > MAX_NAME_LENGTH:
+        errors.append(
+            f"project_name {name!r} is {len(name)} characters long; use at most {MAX_NAME_LENGTH}"
         )
     else:
         _, package = derive_names(name)

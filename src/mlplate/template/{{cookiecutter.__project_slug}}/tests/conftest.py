@@ -19,6 +19,13 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The project's params.yaml, rooted in a temporary folder shared by a test module."""
+    base = load_settings(PROJECT_ROOT / "params.yaml")
+    return Settings(params=base.params, root=tmp_path_factory.mktemp("module"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, mlflow_store: str) -> Settings:
     """The project's params.yaml on a tiny dataset, rooted in a temporary folder."""

@@ -169,6 +169,55 @@ def comment_mr(
     typer.echo(f"{action} the model report note")
 
 
+@app.command()
+@stage
+def monitor(
+    current: Annotated[
+        Path | None, typer.Option(help="CSV batch to check (default: see params.yaml).")
+    ] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Check current data for drift and quality problems; exit 1 on a drift alarm."""
+    from {{ cookiecutter.__package_name }}.monitoring.job import run_monitoring
+
+    settings = _settings(params)
+    summary = run_monitoring(settings, current=current)
+    report_dir = settings.path(settings.params.monitoring.report_dir)
+    typer.echo(
+        f"{len(summary['drifted_features'])}/{summary['n_features']} features drifted "
+        f"(share {summary['drift_share']:.2f}, threshold {summary['threshold']}) in "
+        f"{summary['current_source']}; report: {report_dir / 'drift.html'}"
+    )
+    if summary["alarm"]:
+        typer.secho(f"drift alarm: {', '.join(summary['drifted_features'])}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("simulate-drift")
+@stage
+def simulate_drift(params: ParamsOption = Path("params.yaml")) -> None:
+    """Write a drifted batch where `monitor` reads its current data."""
+    from {{ cookiecutter.__package_name }}.monitoring.job import simulate_drift as run
+
+    path = run(_settings(params))
+    typer.echo(f"wrote a drifted batch to {path}; `make monitor` now raises the alarm")
+
+
+@app.command("compare-models")
+@stage
+def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
+    """Champion vs challenger on logged traffic that has labels (the feedback file)."""
+    from {{ cookiecutter.__package_name }}.monitoring.compare import compare_models as run
+
+    result = run(_settings(params))
+    metric = result["primary_metric"]
+    for role, values in result["models"].items():
+        typer.echo(
+            f"{role:<12} version {values['version']}: {metric} {values[metric]:.4f} "
+            f"on {values['n_labeled']} labeled predictions"
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

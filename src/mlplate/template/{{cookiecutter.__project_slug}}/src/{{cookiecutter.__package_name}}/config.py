@@ -74,6 +74,15 @@ class PromotionParams(Section):
     report_path: Path
 
 
+class MonitoringParams(Section):
+    current_path: Path
+    prediction_log: Path
+    feedback_path: Path
+    report_dir: Path
+    p_value: float = Field(gt=0, lt=1)
+    drift_share_threshold: float = Field(ge=0, le=1)
+
+
 class MlflowParams(Section):
     experiment: str
     registered_model: str
@@ -86,6 +95,7 @@ class Params(Section):
     train: TrainParams
     evaluate: EvaluateParams
     promotion: PromotionParams
+    monitoring: MonitoringParams
     mlflow: MlflowParams
 
 
@@ -105,6 +115,33 @@ class Settings(Section):
     def path(self, relative: Path) -> Path:
         """Resolve a path from params.yaml against the project root."""
         return self.root / relative
+
+
+class ServingSettings(Section):
+    """Runtime options of the serving app (environment variables, not parameters)."""
+
+    model_uri: str | None = None
+    challenger_uri: str | None = None
+    canary_fraction: float = Field(default=0.0, ge=0, le=1)
+    shadow: bool = False
+    max_batch_size: int = Field(default=1000, gt=0)
+    prediction_log: Path | None = None
+
+
+def load_serving_settings(settings: Settings) -> ServingSettings:
+    """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, SHADOW, MAX_BATCH_SIZE, PREDICTION_LOG."""
+    env = os.environ
+    log = env.get("PREDICTION_LOG")
+    return ServingSettings(
+        model_uri=env.get("MODEL_URI") or None,
+        challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
+        canary_fraction=float(env.get("CANARY_FRACTION") or 0),
+        shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
+        max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
+        prediction_log=Path(log)
+        if log
+        else settings.path(settings.params.monitoring.prediction_log),
+    )
 
 
 def load_settings(params_path: Path | str = "params.yaml") -> Settings:

@@ -5,6 +5,7 @@ Edit SCHEMA when your data changes; the data card in the docs is generated from 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -98,12 +99,19 @@ def _column_problems(column: Column, values: pd.Series) -> list[str]:
     return problems
 
 
-def validation_problems(frame: pd.DataFrame) -> list[str]:
-    """Return every way ``frame`` breaks the schema (empty when it is valid)."""
+def validation_problems(frame: pd.DataFrame, *, required: Iterable[str] | None = None) -> list[str]:
+    """Return every way ``frame`` breaks the schema (empty when it is valid).
+
+    ``required`` limits which columns must be present (all by default); columns that
+    are present are always checked.
+    """
     if frame.empty:
         return ["dataset has no rows"]
+    needed = set(required) if required is not None else {column.name for column in SCHEMA}
     problems = [
-        f"missing column '{column.name}'" for column in SCHEMA if column.name not in frame.columns
+        f"missing column '{column.name}'"
+        for column in SCHEMA
+        if column.name in needed and column.name not in frame.columns
     ]
     for column in SCHEMA:
         if column.name in frame.columns:

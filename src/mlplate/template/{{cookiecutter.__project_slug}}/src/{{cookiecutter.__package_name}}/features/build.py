@@ -7,6 +7,16 @@ import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
 
+# The columns a caller provides (the API's request fields); features are derived from them.
+RAW_INPUTS = (
+    "age",
+    "tenure_months",
+    "contract",
+    "payment_method",
+    "monthly_charges",
+    "total_charges",
+    "support_calls",
+)
 NUMERIC_FEATURES = (
     "age",
     "tenure_months",

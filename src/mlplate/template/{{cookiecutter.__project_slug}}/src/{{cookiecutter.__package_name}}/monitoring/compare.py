@@ -1,0 +1,56 @@
+"""Champion vs challenger on logged traffic that has labels (canary or shadow)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.models.metrics import classification_metrics
+
+
+def logged_predictions(settings: Settings) -> pd.DataFrame:
+    """Every logged prediction (shadow ones included): record id, model, version, score."""
+    log = settings.path(settings.params.monitoring.prediction_log)
+    if not log.exists():
+        raise ProjectError(f"{log} does not exist; serve the model (make serve) to collect traffic")
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return pd.DataFrame(
+        [
+            {key: row[key] for key in ("record_id", "model", "model_version", "prediction")}
+            for row in rows
+        ]
+    )
+
+
+def compare_models(settings: Settings) -> dict[str, Any]:
+    """Metrics per model on the logged records that appear in the feedback file."""
+    feedback_path = settings.path(settings.params.monitoring.feedback_path)
+    if not feedback_path.exists():
+        raise ProjectError(
+            f"{feedback_path} does not exist; write record_id,label rows for served predictions"
+        )
+    feedback = pd.read_csv(feedback_path)
+    if not {"record_id", "label"} <= set(feedback.columns):
+        raise ProjectError(f"{feedback_path} needs the columns record_id and label")
+    joined = logged_predictions(settings).merge(feedback, on="record_id")
+    if joined.empty:
+        raise ProjectError("no logged prediction has a label in the feedback file yet")
+    threshold = settings.params.evaluate.threshold
+    models = {}
+    for (role, version), rows in joined.groupby(["model", "model_version"], dropna=False):
+        models[str(role)] = {
+            "version": None if pd.isna(version) else str(version),
+            "n_labeled": len(rows),
+            **classification_metrics(
+                rows["label"].to_numpy(int), rows["prediction"].to_numpy(float), threshold=threshold
+            ),
+        }
+    result = {"primary_metric": settings.params.evaluate.primary_metric, "models": models}
+    out = settings.path(settings.params.monitoring.report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare_models.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result

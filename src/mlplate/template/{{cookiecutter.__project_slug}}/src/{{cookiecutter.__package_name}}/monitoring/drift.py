@@ -1,0 +1,133 @@
+"""Drift statistics (pure): per-feature tests, missing rates, prediction shift."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's comparison between reference and current data."""
+
+    feature: str
+    kind: str
+    test: str
+    statistic: float
+    p_value: float
+    psi: float
+    drifted: bool
+    missing_reference: float
+    missing_current: float
+
+
+def population_stability_index(reference: np.ndarray, current: np.ndarray) -> float:
+    """PSI between two distributions given as aligned proportions."""
+    eps = 1e-6
+    ref, cur = np.clip(reference, eps, None), np.clip(current, eps, None)
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+def numeric_drift(
+    name: str, reference: pd.Series, current: pd.Series, *, p_value: float
+) -> FeatureDrift:
+    """Two-sample Kolmogorov-Smirnov test, plus PSI over reference deciles."""
+    ref, cur = reference.dropna().to_numpy(float), current.dropna().to_numpy(float)
+    result = stats.ks_2samp(ref, cur)
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    ref_share = np.histogram(ref, edges)[0] / max(len(ref), 1)
+    cur_share = np.histogram(cur, edges)[0] / max(len(cur), 1)
+    return FeatureDrift(
+        name,
+        "numeric",
+        "ks",
+        float(result.statistic),
+        float(result.pvalue),
+        population_stability_index(ref_share, cur_share),
+        bool(result.pvalue < p_value),
+        float(reference.isna().mean()),
+        float(current.isna().mean()),
+    )
+
+
+def categorical_drift(
+    name: str, reference: pd.Series, current: pd.Series, *, p_value: float
+) -> FeatureDrift:
+    """Chi-square test on category counts (missing counted as its own category), plus PSI."""
+    ref, cur = reference.fillna("<missing>").astype(str), current.fillna("<missing>").astype(str)
+    categories = sorted(set(ref) | set(cur))
+    ref_counts = ref.value_counts().reindex(categories, fill_value=0).to_numpy()
+    cur_counts = cur.value_counts().reindex(categories, fill_value=0).to_numpy()
+    table = np.vstack([ref_counts, cur_counts])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        statistic, p = 0.0, 1.0
+    else:
+        statistic, p, _, _ = stats.chi2_contingency(table)
+    psi = population_stability_index(
+        ref_counts / ref_counts.sum(), cur_counts / max(cur_counts.sum(), 1)
+    )
+    return FeatureDrift(
+        name,
+        "categorical",
+        "chi2",
+        float(statistic),
+        float(p),
+        psi,
+        bool(p < p_value),
+        float(reference.isna().mean()),
+        float(current.isna().mean()),
+    )
+
+
+def feature_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    numeric: tuple[str, ...],
+    categorical: tuple[str, ...],
+    p_value: float,
+) -> list[FeatureDrift]:
+    """Compare every feature present in both frames."""
+    results = [
+        numeric_drift(name, reference[name], current[name], p_value=p_value)
+        for name in numeric
+        if name in current
+    ]
+    results += [
+        categorical_drift(name, reference[name], current[name], p_value=p_value)
+        for name in categorical
+        if name in current
+    ]
+    return results
+
+
+def prediction_shift(reference: np.ndarray, current: np.ndarray, *, p_value: float) -> dict:
+    """KS test between reference and current predicted probabilities."""
+    result = stats.ks_2samp(reference, current)
+    return {
+        "test": "ks",
+        "statistic": float(result.statistic),
+        "p_value": float(result.pvalue),
+        "drifted": bool(result.pvalue < p_value),
+        "reference_mean": float(np.mean(reference)),
+        "current_mean": float(np.mean(current)),
+    }
+
+
+def summarize(results: list[FeatureDrift], *, threshold: float) -> dict:
+    """The share of drifted features and whether it crosses the alarm threshold."""
+    drifted = [result.feature for result in results if result.drifted]
+    share = len(drifted) / len(results) if results else 0.0
+    return {
+        "n_features": len(results),
+        "drifted_features": drifted,
+        "drift_share": share,
+        "threshold": threshold,
+        "alarm": share > threshold,
+        "features": [asdict(result) for result in results],
+    }

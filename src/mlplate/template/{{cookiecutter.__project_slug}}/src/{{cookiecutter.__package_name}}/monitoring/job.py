@@ -1,0 +1,134 @@
+"""The monitoring job: compare current data with the training data and write the reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.data.schema import validation_problems
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.features.build import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    RAW_INPUTS,
+    add_features,
+    feature_matrix,
+)
+from {{ cookiecutter.__package_name }}.monitoring.drift import (
+    feature_drift,
+    prediction_shift,
+    summarize,
+)
+from {{ cookiecutter.__package_name }}.monitoring.html import render_html
+
+
+def read_prediction_log(path: Path) -> pd.DataFrame:
+    """Champion predictions from the serving log, one row per record, with features flattened."""
+    rows = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        if entry.get("shadow"):
+            continue
+        rows.append(
+            {
+                **entry["features"],
+                "prediction": entry["prediction"],
+                "request_id": entry["request_id"],
+                "model": entry["model"],
+                "model_version": entry["model_version"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def load_current(settings: Settings, current: Path | None) -> tuple[pd.DataFrame, str]:
+    """The batch to check: a given file, the monitoring batch, the prediction log, or the holdout."""
+    monitoring = settings.params.monitoring
+    candidates = [current] if current is not None else [settings.path(monitoring.current_path)]
+    for path in candidates:
+        if path is not None and path.exists():
+            return pd.read_csv(path), str(path)
+    if current is not None:
+        raise ProjectError(f"{current} does not exist")
+    log = settings.path(monitoring.prediction_log)
+    if log.exists() and log.stat().st_size > 0:
+        return read_prediction_log(log), f"prediction log {log}"
+    holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
+    if not holdout.exists():
+        raise ProjectError(f"{holdout} does not exist; run `make all` first")
+    return pd.read_csv(holdout), f"held-out split {holdout}"
+
+
+def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[str, Any]:
+    """Compute drift and data quality, write drift.json and drift.html; return the summary."""
+    params = settings.params
+    reference_path = settings.path(params.data.features_dir / "train.csv")
+    if not reference_path.exists():
+        raise ProjectError(f"{reference_path} does not exist; run `make all` first")
+    reference = pd.read_csv(reference_path)
+    raw, source = load_current(settings, current)
+    if raw.empty:
+        raise ProjectError(f"{source} has no rows to monitor")
+    problems = validation_problems(raw, required=RAW_INPUTS)
+    missing = [name for name in RAW_INPUTS if name not in raw.columns]
+    if missing:
+        raise ProjectError(f"{source} lacks the model inputs {missing}; cannot monitor it")
+    current_features = add_features(raw)
+    monitoring = params.monitoring
+    results = feature_drift(
+        reference,
+        current_features,
+        numeric=NUMERIC_FEATURES,
+        categorical=CATEGORICAL_FEATURES,
+        p_value=monitoring.p_value,
+    )
+    summary = summarize(results, threshold=monitoring.drift_share_threshold)
+    model_path = settings.path(params.train.model_path)
+    if model_path.exists():
+        model = joblib.load(model_path)
+        current_scores = (
+            raw["prediction"].to_numpy(float)
+            if "prediction" in raw
+            else model.predict_proba(feature_matrix(current_features))[:, 1]
+        )
+        reference_scores = model.predict_proba(feature_matrix(reference))[:, 1]
+        summary["prediction_shift"] = prediction_shift(
+            reference_scores, np.asarray(current_scores), p_value=monitoring.p_value
+        )
+    summary.update(
+        current_source=source,
+        n_current=len(raw),
+        n_reference=len(reference),
+        schema_problems=problems,
+    )
+    out = settings.path(monitoring.report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "drift.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "drift.html").write_text(render_html(summary, reference, current_features))
+    return summary
+
+
+def simulate_drift(settings: Settings) -> Path:
+    """Write a visibly drifted copy of the holdout where `monitor` reads its current data."""
+    holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
+    if not holdout.exists():
+        raise ProjectError(f"{holdout} does not exist; run `make all` first")
+    frame = pd.read_csv(holdout)
+    rng = np.random.default_rng(settings.params.seed + 1)
+    frame["monthly_charges"] = (frame["monthly_charges"] * 1.4 + 15).round(2)
+    frame["total_charges"] = (frame["total_charges"] * 1.4).round(2)
+    frame["tenure_months"] = (frame["tenure_months"] // 3).astype(int)
+    frame["support_calls"] = frame["support_calls"] + rng.poisson(3, len(frame))
+    frame["contract"] = np.where(rng.random(len(frame)) < 0.85, "month-to-month", frame["contract"])
+    path = settings.path(settings.params.monitoring.current_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path

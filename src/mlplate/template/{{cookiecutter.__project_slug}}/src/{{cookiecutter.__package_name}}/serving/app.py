@@ -1,0 +1,221 @@
+"""The FastAPI app: health, readiness, metadata, predictions, SageMaker-compatible routes.
+
+Start it with `make serve` (uvicorn). It loads the `champion` alias from the MLflow
+registry (or MODEL_URI); CANARY_FRACTION and SHADOW bring in the `challenger`.
+"""
+
+import csv
+import io
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+
+from {{ cookiecutter.__package_name }}.config import (
+    ServingSettings,
+    Settings,
+    load_serving_settings,
+    load_settings,
+)
+from {{ cookiecutter.__package_name }}.features.build import RAW_INPUTS
+from {{ cookiecutter.__package_name }}.serving.models import LoadedModel, load_models
+from {{ cookiecutter.__package_name }}.serving.prediction_log import PredictionLogger
+from {{ cookiecutter.__package_name }}.serving.schemas import Record, request_model
+
+Loader = Callable[[Settings, ServingSettings], tuple[LoadedModel, LoadedModel | None]]
+
+
+class ServingState:
+    """What the routes share: the loaded models, the logger, the routing options."""
+
+    def __init__(self, serving: ServingSettings) -> None:
+        self.serving = serving
+        self.champion: LoadedModel | None = None
+        self.challenger: LoadedModel | None = None
+        self.not_ready_reason = "model not loaded yet"
+        self.logger = PredictionLogger(serving.prediction_log)
+        self.random = random.Random()
+
+    def load(self, settings: Settings, loader: Loader) -> None:
+        try:
+            self.champion, self.challenger = loader(settings, self.serving)
+        except Exception as error:  # any failure leaves the app alive and not ready
+            self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
+
+    def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Score with the champion (or the challenger for the canary share) and log it."""
+        assert self.champion is not None
+        request_id = uuid.uuid4().hex
+        answering = self.champion
+        if self.challenger is not None and self.random.random() < self.serving.canary_fraction:
+            answering = self.challenger
+        scores = answering.score(records)
+        now = time.time()
+        entries = [
+            self._entry(request_id, index, record, answering, float(score), now, shadow=False)
+            for index, (record, score) in enumerate(zip(records, scores, strict=True))
+        ]
+        if self.serving.shadow and self.challenger is not None and answering is self.champion:
+            shadow_scores = self.challenger.score(records)
+            entries += [
+                self._entry(
+                    request_id, index, record, self.challenger, float(score), now, shadow=True
+                )
+                for index, (record, score) in enumerate(zip(records, shadow_scores, strict=True))
+            ]
+        self.logger.log(entries)
+        return {
+            "request_id": request_id,
+            "model": answering.role,
+            "model_version": answering.version,
+            "predictions": [
+                {"probability": round(float(score), 6), "label": int(score >= 0.5)}
+                for score in scores
+            ],
+        }
+
+    @staticmethod
+    def _entry(request_id, index, record, model, score, now, *, shadow: bool) -> dict[str, Any]:
+        return {
+            "timestamp": now,
+            "request_id": request_id,
+            "record_id": f"{request_id}-{index}",
+            "model": model.role,
+            "model_version": model.version,
+            "shadow": shadow,
+            "features": record,
+            "prediction": score,
+        }
+
+
+def _not_ready(state: ServingState) -> JSONResponse:
+    return JSONResponse(
+        status_code=503, content={"status": "not ready", "reason": state.not_ready_reason}
+    )
+
+
+def _invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidationError:
+    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+def parse_invocation(body: bytes, content_type: str) -> list[Any]:
+    """Records from a SageMaker request: JSON ({"instances"|"records": [...]} or a list) or CSV."""
+    if content_type.startswith("text/csv"):
+        try:
+            rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise _invalid(f"malformed CSV: {error}") from None
+        rows = [row for row in rows if row]
+        if rows and rows[0] == list(RAW_INPUTS[: len(rows[0])]):
+            header, rows = rows[0], rows[1:]
+        else:
+            header = list(RAW_INPUTS)
+        for number, row in enumerate(rows, start=1):
+            if len(row) != len(header):
+                raise _invalid(
+                    f"CSV row {number} has {len(row)} values; expected {len(header)} ({', '.join(header)})"
+                )
+        return [
+            {key: (value if value != "" else None) for key, value in zip(header, row, strict=True)}
+            for row in rows
+        ]
+    if content_type.startswith("application/json") or not content_type:
+        try:
+            payload = json.loads(body or b"null")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise _invalid(f"malformed JSON: {error}") from None
+        if isinstance(payload, dict):
+            payload = payload.get("instances", payload.get("records"))
+        if not isinstance(payload, list):
+            raise _invalid('expected a list of records, or {"instances": [...]}')
+        return payload
+    raise _invalid(f"unsupported content type {content_type!r}; use application/json or text/csv")
+
+
+def create_app(
+    settings: Settings | None = None,
+    serving: ServingSettings | None = None,
+    *,
+    loader: Loader = load_models,
+) -> FastAPI:
+    """Build the app; the model loads at start-up (readiness reports any failure)."""
+    settings = settings or load_settings()
+    serving = serving or load_serving_settings(settings)
+    state = ServingState(serving)
+    PredictRequest = request_model(serving.max_batch_size)
+    batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.logger.start()
+        state.load(settings, loader)
+        yield
+        state.logger.stop()
+
+    app = FastAPI(title="{{ cookiecutter.project_name }}", lifespan=lifespan)
+    app.state.serving = state
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    def ready() -> Any:
+        """The model is loaded and can answer."""
+        return {"status": "ready"} if state.champion else _not_ready(state)
+
+    @app.get("/metadata")
+    def metadata() -> Any:
+        """Which model answers: name, version, run, lineage; canary and shadow settings."""
+        if state.champion is None:
+            return _not_ready(state)
+        return {
+            "model": settings.params.mlflow.registered_model,
+            "champion": state.champion.metadata(),
+            "challenger": state.challenger.metadata() if state.challenger else None,
+            "canary_fraction": serving.canary_fraction,
+            "shadow": serving.shadow,
+            "max_batch_size": serving.max_batch_size,
+        }
+
+    @app.post("/predict")
+    def predict(request: PredictRequest) -> Any:  # type: ignore[valid-type]
+        """Score a batch of records."""
+        if state.champion is None:
+            return _not_ready(state)
+        records = [record.model_dump() for record in request.records]  # type: ignore[attr-defined]
+        return state.predict(records)
+
+    @app.get("/ping")
+    def ping() -> Any:
+        """SageMaker health check."""
+        return {"status": "ok"} if state.champion else _not_ready(state)
+
+    @app.post("/invocations")
+    async def invocations(request: Request) -> Any:
+        """SageMaker inference: JSON or CSV records in, predictions out."""
+        if state.champion is None:
+            return _not_ready(state)
+        raw = parse_invocation(await request.body(), request.headers.get("content-type", ""))
+        if not raw:
+            raise _invalid("the batch is empty; send at least one record")
+        if len(raw) > serving.max_batch_size:
+            raise _invalid(
+                f"the batch has {len(raw)} records; the limit is {serving.max_batch_size}"
+            )
+        try:
+            records = [record.model_dump() for record in batch_adapter.validate_python(raw)]
+        except ValidationError as error:
+            raise RequestValidationError(error.errors(include_url=False)) from None
+        return state.predict(records)
+
+    return app

@@ -1,0 +1,72 @@
+"""Load the champion (and optionally the challenger) from the MLflow registry or a URI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from {{ cookiecutter.__package_name }}.config import ServingSettings, Settings
+from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
+from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to score, with what /metadata reports about it."""
+
+    role: str
+    uri: str
+    model: Any
+    version: str | None = None
+    run_id: str | None = None
+    lineage: dict[str, str] = field(default_factory=dict)
+
+    def score(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """Positive-class probabilities for raw input records."""
+        frame = add_features(pd.DataFrame.from_records(records))
+        return self.model.predict_proba(feature_matrix(frame))[:, 1]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "uri": self.uri,
+            "version": self.version,
+            "run_id": self.run_id,
+            "lineage": self.lineage,
+        }
+
+
+def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel:
+    """Load ``uri``, or the registered model's alias named ``role`` when no URI is given."""
+    import mlflow
+    import mlflow.sklearn
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    name = settings.params.mlflow.registered_model
+    loaded = LoadedModel(role=role, uri=uri or f"models:/{name}@{role}", model=None)
+    if uri is None:
+        from mlflow import MlflowClient
+
+        version = MlflowClient(settings.tracking_uri).get_model_version_by_alias(name, role)
+        loaded.version, loaded.run_id = str(version.version), version.run_id
+        loaded.lineage = {
+            key[len(TAG_PREFIX) :]: value
+            for key, value in version.tags.items()
+            if key.startswith(TAG_PREFIX)
+        }
+    loaded.model = mlflow.sklearn.load_model(loaded.uri)
+    return loaded
+
+
+def load_models(
+    settings: Settings, serving: ServingSettings
+) -> tuple[LoadedModel, LoadedModel | None]:
+    """The champion, and the challenger when canary or shadow traffic needs one."""
+    champion = load_model(settings, role="champion", uri=serving.model_uri)
+    challenger = None
+    if serving.canary_fraction > 0 or serving.shadow:
+        challenger = load_model(settings, role="challenger", uri=serving.challenger_uri)
+    return champion, challenger
