@@ -177,3 +177,87 @@ def test_pull_request_check_blocks_a_regression_and_reports_an_improvement(tmp_p
     assert "would be promoted to champion" in report
     assert re.search(r"\| \*\*roc_auc\*\* \| 0\.\d{4} \| 0\.\d{4} \| \+0\.\d{4} \|", report)
     assert report in better.stdout
+
+
+def test_monitor_is_green_on_a_fresh_project_and_alarms_on_simulated_drift(golden):
+    run("make", "monitor", cwd=golden)
+    summary = json.loads((golden / "reports" / "monitoring" / "drift.json").read_text())
+    assert summary["alarm"] is False
+    assert summary["current_source"].startswith("held-out split")
+    run("make", "simulate-drift", cwd=golden)
+    try:
+        alarm = run("make", "monitor", cwd=golden, check=False)
+        assert alarm.returncode != 0
+        assert "drift alarm" in alarm.stderr
+        page = (golden / "reports" / "monitoring" / "drift.html").read_text()
+        assert "Drift alarm" in page
+        assert "<script" not in page and "http" not in page
+    finally:
+        (golden / "data" / "monitoring" / "current.csv").unlink()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_make_serve_answers_with_the_registered_champion(golden):
+    import subprocess
+
+    import httpx
+
+    from tests.shell import project_env
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=golden,
+        env=project_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read().decode()[-3000:]
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the app was not ready within 90 s")
+        metadata = httpx.get(f"{base}/metadata").json()
+        assert metadata["champion"]["version"] == "1"
+        assert len(metadata["champion"]["lineage"]["git_commit"]) == 40
+        record = {
+            "age": 30,
+            "tenure_months": 3,
+            "contract": "month-to-month",
+            "payment_method": "electronic-check",
+            "monthly_charges": 99.0,
+            "total_charges": 300.0,
+            "support_calls": 4,
+        }
+        answer = httpx.post(f"{base}/predict", json={"records": [record]})
+        assert answer.status_code == 200
+        assert 0 <= answer.json()["predictions"][0]["probability"] <= 1
+        assert (
+            httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]}).status_code
+            == 422
+        )
+    finally:
+        import os
+        import signal
+
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    log = (golden / "logs" / "predictions.jsonl").read_text().splitlines()
+    assert len(log) == 1
+    assert json.loads(log[0])["model_version"] == "1"

@@ -72,7 +72,7 @@ def assert_is_entry_point(command: str, project: Path) -> None:
 
 def test_github_workflows_match_the_github_schema(projects):
     files = github_workflows(projects["github"])
-    assert [path.name for path in files] == ["ci.yml", "train.yml"]
+    assert [path.name for path in files] == ["ci.yml", "monitor.yml", "train.yml"]
     result = check_jsonschema("vendor.github-workflows", files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -122,7 +122,13 @@ def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
     project = projects["gitlab"]
     config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     jobs = {name: job for name, job in config.items() if isinstance(job, dict) and "stage" in job}
-    assert set(jobs) == {"lint-and-test", "train-report", "train-main"}
+    assert set(jobs) == {
+        "lint-and-test",
+        "train-report",
+        "train-main",
+        "monitor",
+        "retrain-on-drift",
+    }
     blocks = [config["default"], *jobs.values()]
     for block in blocks:
         for key in ("before_script", "script", "after_script"):
@@ -132,15 +138,23 @@ def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
                 assert_is_entry_point(line.replace('"', ""), project)
 
 
+# The only jobs allowed to write, and what: commenting on a PR; opening an issue and
+# dispatching a retraining run on drift. Everything else reads the repository only.
+WRITE_SCOPES = {
+    ("train.yml", "pull-request"): {"pull-requests"},
+    ("monitor.yml", "monitor"): {"issues", "actions"},
+}
+
+
 def test_github_permissions_are_least_privilege(projects):
     for path in github_workflows(projects["github"]):
         workflow = yaml.safe_load(path.read_text())
         assert workflow["permissions"] == {}
         assert workflow["concurrency"]["cancel-in-progress"] is True
         for name, job in workflow["jobs"].items():
+            assert job["permissions"]["contents"] == "read"
             writes = {scope for scope, level in job["permissions"].items() if level == "write"}
-            comments = any("createComment" in str(step.get("with", "")) for step in job["steps"])
-            assert writes == ({"pull-requests"} if comments else set()), f"{path.name}:{name}"
+            assert writes == WRITE_SCOPES.get((path.name, name), set()), f"{path.name}:{name}"
 
 
 def test_ci_matrix_covers_the_supported_python_versions(tmp_path):

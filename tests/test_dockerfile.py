@@ -1,0 +1,31 @@
+"""The serving Dockerfile passes hadolint (no Docker engine here: lint, not build)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import render
+
+HADOLINT = str(Path(sys.executable).parent / "hadolint")
+
+
+def test_dockerfile_passes_hadolint_and_keeps_secrets_out(tmp_path):
+    project = render(tmp_path / "p", serving="fastapi", docker=True)
+    dockerfile = project / "Dockerfile"
+    result = subprocess.run(
+        [HADOLINT, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    assert text.count("FROM ") == 2  # multi-stage
+    assert "USER 10001" in text and "HEALTHCHECK" in text
+    assert "SECRET" not in text and "PASSWORD" not in text
+    ignored = (project / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "mlflow.db", ".env"} <= set(ignored)
+
+
+def test_no_dockerfile_without_serving_or_docker(tmp_path):
+    assert not (render(tmp_path / "a", serving="none", docker=True) / "Dockerfile").exists()
+    assert not (render(tmp_path / "b", serving="fastapi", docker=False) / "Dockerfile").exists()
