@@ -46,7 +46,8 @@ FEATURES = {
 
 
 def env_for(project: Path) -> dict[str, str]:
-    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
+    # Both servers get one native thread per scoring call (what the mlplate app sets itself).
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", OMP_NUM_THREADS="1")
     tools = [project / ".venv" / "bin", Path(sys.executable).parent]
     env["PATH"] = os.pathsep.join([*map(str, tools), env["PATH"]])
     return env
@@ -62,7 +63,7 @@ def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> floa
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if server.poll() is not None:
-            raise RuntimeError(f"server exited: {server.stdout.read().decode()[-2000:]}")
+            raise RuntimeError(f"server exited with code {server.returncode}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return time.monotonic() - started
@@ -116,11 +117,13 @@ def serve(
     url: str,
     args: argparse.Namespace,
 ) -> dict[str, float]:
+    # The server's output goes to a file: an unread pipe fills up and blocks the server.
+    log = (project / f"{label.split()[0]}-server.log").open("wb")
     server = subprocess.Popen(
         command,
         cwd=project,
         env=env_for(project),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -131,6 +134,7 @@ def serve(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()
     result["startup_s"] = startup
     print(
         f"{label:<34} p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "

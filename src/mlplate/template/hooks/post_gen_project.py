@@ -22,6 +22,10 @@ CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
     ("tests/test_serving.py", {"serving": ("fastapi",)}),
     ("Dockerfile", {"serving": ("fastapi",), "docker": (True,)}),
     (".dockerignore", {"serving": ("fastapi",), "docker": (True,)}),
+    ("docs", {"docs": (True,)}),
+    ("mkdocs.yml", {"docs": (True,)}),
+    ("src/*/model_card.py", {"docs": (True,)}),
+    ("tests/test_model_card.py", {"docs": (True,)}),
 ]
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]

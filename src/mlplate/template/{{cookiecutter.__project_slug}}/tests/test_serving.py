@@ -210,3 +210,42 @@ def test_shadow_scores_every_request_with_the_challenger_silently(
     shadow = [e for e in entries if e["shadow"]]
     assert len(shadow) == 5
     assert {e["model"] for e in shadow} == {"challenger"}
+
+
+def test_concurrent_requests_are_scored_together_with_the_right_slices():
+    import asyncio
+
+    from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
+
+    calls = []
+
+    def score(records):
+        calls.append(len(records))
+        return np.array([record["x"] for record in records], dtype=float)
+
+    async def scenario():
+        batcher = MicroBatcher(score)
+        requests = [[{"x": i}, {"x": i + 0.5}] for i in range(10)]
+        return await asyncio.gather(*(batcher.score(records) for records in requests))
+
+    results = asyncio.run(scenario())
+    assert [result.tolist() for result in results] == [[i, i + 0.5] for i in range(10)]
+    assert sum(calls) == 20
+    assert len(calls) < 10  # batched, not one call per request
+
+
+def test_a_failing_model_fails_every_waiting_request():
+    import asyncio
+
+    from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
+
+    def broken(records):
+        raise ValueError("model exploded")
+
+    async def scenario():
+        batcher = MicroBatcher(broken)
+        return await asyncio.gather(
+            *(batcher.score([{"x": 1}]) for _ in range(3)), return_exceptions=True
+        )
+
+    assert all(isinstance(result, ValueError) for result in asyncio.run(scenario()))

@@ -218,6 +218,18 @@ def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
         )
 
 
+{% if cookiecutter.docs -%}
+@app.command("model-card")
+@stage
+def model_card(params: ParamsOption = Path("params.yaml")) -> None:
+    """Regenerate docs/model-card.md, docs/data-card.md and docs/pipeline.md."""
+    from {{ cookiecutter.__package_name }}.model_card import write_docs_pages
+
+    for path in write_docs_pages(_settings(params)):
+        typer.echo(f"wrote {path}")
+
+
+{% endif -%}
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -26,6 +26,7 @@ from {{ cookiecutter.__package_name }}.config import (
     load_settings,
 )
 from {{ cookiecutter.__package_name }}.features.build import RAW_INPUTS
+from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
 from {{ cookiecutter.__package_name }}.serving.models import LoadedModel, load_models
 from {{ cookiecutter.__package_name }}.serving.prediction_log import PredictionLogger
 from {{ cookiecutter.__package_name }}.serving.schemas import Record, request_model
@@ -43,6 +44,7 @@ class ServingState:
         self.not_ready_reason = "model not loaded yet"
         self.logger = PredictionLogger(serving.prediction_log)
         self.random = random.Random()
+        self.batchers: dict[str, MicroBatcher] = {}
 
     def load(self, settings: Settings, loader: Loader) -> None:
         try:
@@ -50,28 +52,29 @@ class ServingState:
         except Exception as error:  # any failure leaves the app alive and not ready
             self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
 
-    def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+    def batcher(self, model: LoadedModel) -> MicroBatcher:
+        """The batching queue of one model (created on first use, inside the event loop)."""
+        if model.role not in self.batchers:
+            self.batchers[model.role] = MicroBatcher(model.score)
+        return self.batchers[model.role]
+
+    async def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Score with the champion (or the challenger for the canary share) and log it."""
         assert self.champion is not None
         request_id = uuid.uuid4().hex
         answering = self.champion
         if self.challenger is not None and self.random.random() < self.serving.canary_fraction:
             answering = self.challenger
-        scores = answering.score(records)
+        scores = await self.batcher(answering).score(records)
         now = time.time()
-        entries = [
-            self._entry(request_id, index, record, answering, float(score), now, shadow=False)
-            for index, (record, score) in enumerate(zip(records, scores, strict=True))
-        ]
-        if self.serving.shadow and self.challenger is not None and answering is self.champion:
-            shadow_scores = self.challenger.score(records)
-            entries += [
-                self._entry(
-                    request_id, index, record, self.challenger, float(score), now, shadow=True
-                )
-                for index, (record, score) in enumerate(zip(records, shadow_scores, strict=True))
+        self.logger.log(
+            [
+                self._entry(request_id, index, record, answering, float(score), now, shadow=False)
+                for index, (record, score) in enumerate(zip(records, scores, strict=True))
             ]
-        self.logger.log(entries)
+        )
+        if self.serving.shadow and self.challenger is not None and answering is self.champion:
+            await self._shadow(request_id, records, now)
         return {
             "request_id": request_id,
             "model": answering.role,
@@ -81,6 +84,22 @@ class ServingState:
                 for score in scores
             ],
         }
+
+    async def _shadow(self, request_id: str, records: list[dict[str, Any]], now: float) -> None:
+        """Score with the challenger and log it; the caller only sees the champion's answer."""
+        assert self.challenger is not None
+        try:
+            scores = await self.batcher(self.challenger).score(records)
+        except Exception:  # a failing shadow model must never fail the request
+            return
+        self.logger.log(
+            [
+                self._entry(
+                    request_id, index, record, self.challenger, float(score), now, shadow=True
+                )
+                for index, (record, score) in enumerate(zip(records, scores, strict=True))
+            ]
+        )
 
     @staticmethod
     def _entry(request_id, index, record, model, score, now, *, shadow: bool) -> dict[str, Any]:
@@ -188,12 +207,12 @@ def create_app(
         }
 
     @app.post("/predict")
-    def predict(request: PredictRequest) -> Any:  # type: ignore[valid-type]
+    async def predict(request: PredictRequest) -> Any:  # type: ignore[valid-type]
         """Score a batch of records."""
         if state.champion is None:
             return _not_ready(state)
         records = [record.model_dump() for record in request.records]  # type: ignore[attr-defined]
-        return state.predict(records)
+        return await state.predict(records)
 
     @app.get("/ping")
     def ping() -> Any:
@@ -216,6 +235,6 @@ def create_app(
             records = [record.model_dump() for record in batch_adapter.validate_python(raw)]
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
-        return state.predict(records)
+        return await state.predict(records)
 
     return app
