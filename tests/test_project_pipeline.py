@@ -6,8 +6,10 @@ Slow: installs the generated project's dependencies (shared across configuration
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -265,3 +267,59 @@ def test_make_serve_answers_with_the_registered_champion(golden):
     log = (golden / "logs" / "predictions.jsonl").read_text().splitlines()
     assert len(log) == 1
     assert json.loads(log[0])["model_version"] == "1"
+
+
+EXTERNAL_ASSET = re.compile(
+    r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["']?(?:https?:)?//""", re.IGNORECASE
+)
+
+
+def chromium_dom(url: str, user_data: Path) -> str:
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--log-level=3",
+            f"--user-data-dir={user_data}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_docs_build_offline_and_render_the_model_card_in_a_browser(golden, tmp_path):
+    run("make", "docs", cwd=golden)
+    site = golden / "site"
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 6
+    for page in pages:
+        text = page.read_text()
+        assert not EXTERNAL_ASSET.search(text), f"{page} loads an external asset"
+        assert "fonts.googleapis" not in text
+    index = chromium_dom((site / "index.html").as_uri(), tmp_path / "chrome1")
+    assert "Quickstart" in index
+    card = chromium_dom((site / "model-card" / "index.html").as_uri(), tmp_path / "chrome2")
+    assert re.search(r"<table>.*roc_auc.*</table>", card, re.DOTALL)
+    assert 'id="fairness"' in card
+    assert re.search(r"<td>female</td>\s*<td>\d+</td>", card)
+    assert "No champion model is registered yet" not in card

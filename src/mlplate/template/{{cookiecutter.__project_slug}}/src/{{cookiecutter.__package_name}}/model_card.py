@@ -37,7 +37,7 @@ def pipeline_page(dvc_yaml: dict[str, Any]) -> str:
         outs = [next(iter(o)) if isinstance(o, dict) else o for o in stage.get("outs", [])]
         metrics = [next(iter(m)) if isinstance(m, dict) else m for m in stage.get("metrics", [])]
         plots = [next(iter(p)) if isinstance(p, dict) else p for p in stage.get("plots", [])]
-        lines += [f"## {name}", "", f"`{stage['cmd']}`", "", "| | |", "| --- | --- |"]
+        lines += [f"## {name}", "", f"`{stage['cmd']}`", "", "| field | value |", "| --- | --- |"]
         lines.append(f"| inputs | {', '.join(f'`{d}`' for d in stage.get('deps', []))} |")
         lines.append(f"| outputs | {', '.join(f'`{o}`' for o in outs + metrics + plots) or '-'} |")
         lines.append(
@@ -112,7 +112,7 @@ def model_card_page(
         lines += [
             "## Model",
             "",
-            "| | |",
+            "| field | value |",
             "| --- | --- |",
             f"| registered model | `{champion['model']}` |",
             f"| champion version | {champion['version']} |",
