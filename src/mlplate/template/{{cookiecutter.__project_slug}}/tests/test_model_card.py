@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
-from tests.conftest import PROJECT_ROOT
 
 from {{ cookiecutter.__package_name }}.data.schema import SCHEMA
 from {{ cookiecutter.__package_name }}.model_card import (
@@ -13,6 +13,8 @@ from {{ cookiecutter.__package_name }}.model_card import (
     model_card_page,
     pipeline_page,
 )
+
+PROJECT_ROOT = Path(__file__).parents[1]
 
 
 def test_pipeline_page_lists_every_dvc_stage_with_its_inputs():
