@@ -20,6 +20,7 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "mlplate/template/copier.yml" in names
     assert "mlplate/template/hooks/pre_gen_project.py" in names
+    assert "mlplate/template-history.bundle" in names
     assert any(name.endswith("{{cookiecutter.__project_slug}}/Makefile") for name in names)
 
     venv = tmp_path / "venv"
@@ -42,3 +43,8 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
     assert (generated / ".git").is_dir()
     answers = (generated / ".copier-answers.yml").read_text()
     assert str(ROOT) not in answers  # rendered from the installed package, not this checkout
+
+    # Offline update from the bundled history: change an answer, files follow.
+    run(str(venv / "bin" / "mlplate"), "update", "--data", "ci=gitlab", cwd=generated)
+    assert (generated / ".gitlab-ci.yml").is_file()
+    assert not (generated / ".github").exists()

@@ -10,6 +10,7 @@ from typing import Any
 from mlplate import __version__
 from mlplate.answers import derived_names, resolve_answers
 from mlplate.render import Engine, git_init, render_project
+from mlplate.update import ANSWERS_FILE, TEMPLATE_URL
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def generate(
     resolved = resolve_answers({"project_name": dest.absolute().name}, answers or {})
 
     def finish(project: Path) -> None:
+        if engine == "copier":
+            record_template_version(project)
         if git:
             git_init(
                 project,
@@ -47,3 +50,19 @@ def generate(
 
     render_project(dest, resolved, engine=engine, finish=finish)
     return Generated(path=dest, answers=resolved, package_name=derived_names(resolved)[1])
+
+
+def record_template_version(project: Path) -> None:
+    """Point the answers file at the released template (URL and tag) so updates can find it.
+
+    mlplate renders from its packaged folder, which copier records as a local path with no
+    version; the release history bundle holds the same template under TEMPLATE_URL.
+    """
+    path = project / ANSWERS_FILE
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    header = [line for line in kept if line.startswith("#")]
+    body = [line for line in kept if not line.startswith("#")]
+    path.write_text(
+        "\n".join([*header, f"_commit: v{__version__}", f"_src_path: {TEMPLATE_URL}", *body]) + "\n"
+    )

@@ -134,6 +134,45 @@ def new(
 
 
 @app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path("."),
+    to: Annotated[
+        str | None, typer.Option("--to", help="Template version (vX.Y.Z); default: latest.")
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the changes; write nothing.")
+    ] = False,
+) -> None:
+    """Merge template improvements into a generated project, offline; exit 1 on conflicts."""
+    with user_errors():
+        from mlplate.answers import parse_data_pairs, questions_by_name
+        from mlplate.update import describe_conflicts
+        from mlplate.update import update as run_update
+
+        given = parse_data_pairs(data or [])
+        known = questions_by_name()
+        for key in given:
+            if key not in known:
+                raise MlplateError(
+                    f"unknown question {key!r}; run `mlplate options` to list the questions"
+                )
+        values = {key: known[key].parse(value) for key, value in given.items()}
+        result = run_update(path, to=to, data=values, dry_run=dry_run)
+        if dry_run:
+            typer.echo(result.diff or "no changes")
+        verb = "would change" if dry_run else "changed"
+        typer.echo(
+            f"{result.from_version} -> {result.to_version}: {verb} {len(result.changed)} file(s)"
+        )
+        if result.conflicts:
+            raise MlplateError(describe_conflicts(result))
+
+
+@app.command()
 def options() -> None:
     """List every question with its type, choices, default and help."""
     with user_errors():

@@ -1,0 +1,172 @@
+"""`mlplate update`: three-way merges of template releases into edited projects, offline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from mlplate.template import template_root
+
+MIGRATION = """
+_migrations:
+  - version: v2.0.0
+    command: git mv docs/runbook.md docs/operations.md
+    when: "{{ _stage == 'before' }}"
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def release(repo: Path, tag: str) -> None:
+    git(repo, "add", "--all", "--force")
+    git(repo, "commit", "--quiet", "-m", f"release {tag}")
+    git(repo, "tag", tag)
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> Path:
+    """A template repository with v1.0.0, v2.0.0 (a rename by migration, a changed default)
+    and v3.0.0 (new Makefile target, README line)."""
+    repo = tmp_path_factory.mktemp("template")
+    shutil.copytree(template_root(), repo, dirs_exist_ok=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    release(repo, "v1.0.0")
+    body = repo / "{{cookiecutter.__project_slug}}"
+    (body / "docs" / "runbook.md").rename(body / "docs" / "operations.md")
+    edit(body / "mkdocs.yml", "runbook.md", "operations.md")
+    edit(body / "docs" / "index.md", "(runbook.md)", "(operations.md)")
+    edit(body / "params.yaml", "min_delta: 0.002", "min_delta: 0.005")
+    (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + MIGRATION)
+    release(repo, "v2.0.0")
+    (body / "Makefile").write_text(
+        (body / "Makefile").read_text() + "\nversion:  ## Template v3\n\t@echo v3\n"
+    )
+    (body / "README.md").write_text((body / "README.md").read_text() + "\nTemplate v3 notes.\n")
+    release(repo, "v3.0.0")
+    return repo
+
+
+@pytest.fixture
+def project(tmp_path, releases) -> Path:
+    """A project generated at v1.0.0 and committed."""
+    dest = tmp_path / "churn-model"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(
+            str(releases),
+            dest,
+            vcs_ref="v1.0.0",
+            defaults=True,
+            quiet=True,
+            data={"project_name": "churn-model"},
+        )
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    git(dest, "add", "--all")
+    git(dest, "commit", "--quiet", "-m", "generated at v1")
+    return dest
+
+
+def commit(project: Path, message: str) -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", message)
+
+
+def test_update_to_v3_keeps_every_user_edit_and_applies_the_migration(project, cli):
+    readme = project / "README.md"
+    edit(readme, "## Quickstart", "## Our notes\n\nteam-specific\n\n## Quickstart")
+    makefile = project / "Makefile"
+    edit(makefile, "\nsetup:", "\ndeploy-internal:  ## ours\n\t@echo ours\n\nsetup:")
+    build = project / "src" / "churn_model" / "features" / "build.py"
+    edit(build, "import numpy as np", "# our feature notes\nimport numpy as np")
+    commit(project, "our edits")
+
+    result = cli("update", str(project), "--to", "v3.0.0")
+    assert result.exit_code == 0, result.stderr
+    assert "v1.0.0 -> v3.0.0" in result.stdout
+    assert "team-specific" in readme.read_text()
+    assert "Template v3 notes." in readme.read_text()
+    assert "deploy-internal:" in makefile.read_text()
+    assert "version:  ## Template v3" in makefile.read_text()
+    assert "# our feature notes" in build.read_text()
+    assert not (project / "docs" / "runbook.md").exists()
+    assert "# Runbook" in (project / "docs" / "operations.md").read_text()
+    assert "min_delta: 0.005" in (project / "params.yaml").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v3.0.0"
+    assert answers["project_name"] == "churn-model"
+
+
+def test_a_conflicting_edit_exits_1_and_names_the_file(project, cli):
+    edit(project / "params.yaml", "min_delta: 0.002", "min_delta: 0.01")
+    commit(project, "stricter gate")
+    result = cli("update", str(project), "--to", "v2.0.0")
+    assert result.exit_code == 1
+    assert "left conflicts in 1 file(s)" in result.stderr
+    assert "params.yaml" in result.stderr
+    assert "<<<<<<< " in (project / "params.yaml").read_text()
+
+
+def test_a_dirty_tree_is_refused(project, cli):
+    (project / "README.md").write_text("changed\n")
+    result = cli("update", str(project))
+    assert result.exit_code == 1
+    assert "has uncommitted changes; commit or stash them" in result.stderr
+
+
+def test_a_folder_that_is_not_a_repository_is_refused(tmp_path, releases, cli):
+    dest = tmp_path / "plain"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(str(releases), dest, vcs_ref="v1.0.0", defaults=True, quiet=True)
+    result = cli("update", str(dest))
+    assert result.exit_code == 1
+    assert "is not a git repository" in result.stderr
+
+
+def test_dry_run_shows_the_diff_and_changes_nothing(project, cli):
+    tree = git(project, "rev-parse", "HEAD^{tree}")
+    result = cli("update", str(project), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "min_delta: 0.005" in result.stdout  # the diff is shown
+    assert "would change" in result.stdout
+    assert git(project, "rev-parse", "HEAD^{tree}") == tree
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_changing_an_answer_adds_and_removes_files(project, cli):
+    result = cli("update", str(project), "--to", "v1.0.0", "--data", "ci=gitlab")
+    assert result.exit_code == 0, result.stderr
+    assert (project / ".gitlab-ci.yml").is_file()
+    assert not (project / ".github").exists()
+
+
+def test_an_unknown_answer_is_refused(project, cli):
+    result = cli("update", str(project), "--data", "colour=red")
+    assert result.exit_code == 1
+    assert "unknown question 'colour'" in result.stderr
+
+
+def test_projects_from_mlplate_new_update_from_the_bundled_history(tmp_path, cli):
+    dest = tmp_path / "fresh"
+    assert cli("new", str(dest), "--defaults").exit_code == 0
+    answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert answers["_src_path"].endswith("mlplate-template.git")
+    result = cli("update", str(dest), "--data", "ci=none")
+    assert result.exit_code == 0, result.stderr
+    assert not (dest / ".github").exists()
