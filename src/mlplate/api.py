@@ -9,6 +9,7 @@ from typing import Any
 
 from mlplate import __version__
 from mlplate.answers import derived_names, resolve_answers
+from mlplate.presets import PRESET_FILE, Preset, enforce_locks
 from mlplate.render import Engine, git_init, render_project
 from mlplate.update import ANSWERS_FILE, TEMPLATE_URL
 
@@ -28,6 +29,7 @@ def generate(
     answers: Mapping[str, Any] | None = None,
     engine: Engine = "copier",
     git: bool = True,
+    preset: Preset | None = None,
 ) -> Generated:
     """Generate a project at ``dest`` from validated answers (defaults for the rest).
 
@@ -35,11 +37,18 @@ def generate(
     MlplateError on invalid answers or an unusable destination, leaving nothing on disk.
     """
     dest = Path(dest)
-    resolved = resolve_answers({"project_name": dest.absolute().name}, answers or {})
+    given = dict(answers or {})
+    layers: list[Mapping[str, Any]] = [{"project_name": dest.absolute().name}]
+    if preset is not None:
+        enforce_locks(preset, given, origin="the answers")
+        layers += [preset.defaults, preset.locked]
+    resolved = resolve_answers(*layers, given)
 
     def finish(project: Path) -> None:
         if engine == "copier":
             record_template_version(project)
+        if preset is not None:
+            (project / PRESET_FILE).write_text(preset.to_yaml())
         if git:
             git_init(
                 project,

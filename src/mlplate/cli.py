@@ -105,6 +105,10 @@ def new(
     answers_file: Annotated[
         Path | None, typer.Option("--answers", help="YAML file of answers.")
     ] = None,
+    preset_file: Annotated[
+        Path | None,
+        typer.Option("--preset", help="Team preset: default answers, and locked ones."),
+    ] = None,
     engine: Annotated[
         str, typer.Option(help="Rendering engine: copier or cookiecutter.")
     ] = "copier",
@@ -119,14 +123,24 @@ def new(
 
         if engine not in ("copier", "cookiecutter"):
             raise MlplateError(f"--engine {engine!r} is unknown; use copier or cookiecutter")
+        from mlplate.presets import enforce_locks, read_preset
+
+        preset = read_preset(preset_file) if preset_file is not None else None
         given: dict[str, Any] = {}
         if answers_file is not None:
-            given.update(read_answers_file(answers_file))
-        given.update(parse_data_pairs(data or []))
+            from_file = read_answers_file(answers_file)
+            if preset is not None:
+                enforce_locks(preset, from_file, origin=f"answers file {answers_file}")
+            given.update(from_file)
+        pairs = parse_data_pairs(data or [])
+        if preset is not None:
+            enforce_locks(preset, pairs, origin="--data")
+        given.update(pairs)
         if not defaults and sys.stdin.isatty():
-            given = _prompt_missing(given, dest)
+            fixed = {**preset.locked} if preset is not None else {}
+            given = _prompt_missing({**fixed, **given}, dest)
         started = time.perf_counter()
-        result = generate(dest, answers=given, engine=engine, git=git)  # type: ignore[arg-type]
+        result = generate(dest, answers=given, engine=engine, git=git, preset=preset)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
         typer.echo(f"Created {result.path} with {engine} in {elapsed:.2f} s. Next:")
         typer.echo(f"  cd {result.path} && make setup")
@@ -161,6 +175,11 @@ def update(
                     f"unknown question {key!r}; run `mlplate options` to list the questions"
                 )
         values = {key: known[key].parse(value) for key, value in given.items()}
+        from mlplate.presets import enforce_locks, project_preset
+
+        preset = project_preset(path)
+        if preset is not None:
+            enforce_locks(preset, values, origin="--data")
         result = run_update(path, to=to, data=values, dry_run=dry_run)
         if dry_run:
             typer.echo(result.diff or "no changes")
@@ -170,6 +189,28 @@ def update(
         )
         if result.conflicts:
             raise MlplateError(describe_conflicts(result))
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Report drift from the template and the team preset; exit 1 on a violation."""
+    with user_errors():
+        import json
+
+        from mlplate.check import check as run_check
+
+        if output_format not in ("text", "json"):
+            raise MlplateError(f"--format {output_format!r} is unknown; use text or json")
+        report = run_check(path)
+        if output_format == "json":
+            typer.echo(json.dumps(report.as_dict(), indent=2))
+        else:
+            typer.echo(report.as_text())
+        if report.violations:
+            raise typer.Exit(1)
 
 
 @app.command()
@@ -188,6 +229,31 @@ def options() -> None:
                 question.name, question.type, choices, str(question.default), question.help
             )
         Console(soft_wrap=True).print(table)
+
+
+preset_app = typer.Typer(help="Team presets of answers.", no_args_is_help=True)
+app.add_typer(preset_app, name="preset")
+
+
+@preset_app.command("export")
+def preset_export(
+    path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Print (or write) the preset of an existing project: its team-wide answers, locked."""
+    with user_errors():
+        from mlplate.presets import export_preset
+
+        text = export_preset(path).to_yaml()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            if output.exists():
+                raise MlplateError(f"{output} exists; choose another file or delete it first")
+            output.write_text(text)
+            typer.echo(f"wrote {output}")
 
 
 def run() -> None:

@@ -1,0 +1,172 @@
+"""How far a generated project has drifted from the template and the team preset.
+
+Template-managed files (the plumbing every project shares) must match what the
+template renders for the project's own answers; everything else (source code,
+data schema, params.yaml, docs, README) is the team's to edit. `check` also looks
+for required pieces and counts the template releases the project is behind.
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import re
+import subprocess
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlplate.errors import MlplateError
+from mlplate.presets import project_preset
+from mlplate.update import ANSWERS_FILE, template_environment
+
+MANAGED = (
+    "Makefile",
+    ".github/workflows/*.yml",
+    ".gitlab-ci.yml",
+    ".pre-commit-config.yaml",
+    "Dockerfile",
+    ".dockerignore",
+    ".dvc/config",
+)
+REQUIRED_STAGES = ("prepare", "featurize", "train", "evaluate")
+
+
+@dataclass
+class CheckReport:
+    """Findings; ``violations`` make `mlplate check` exit 1."""
+
+    version: str
+    latest: str
+    versions_behind: int
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    preset_violations: list[str] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return (
+            len(self.changed) + len(self.deleted) + len(self.missing) + len(self.preset_violations)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "violations": self.violations}
+
+    def as_text(self) -> str:
+        lines = [f"template {self.version} (latest {self.latest}, {self.versions_behind} behind)"]
+        lines += [f"changed template-managed file: {path}" for path in self.changed]
+        lines += [f"deleted template-managed file: {path}" for path in self.deleted]
+        lines += [f"missing required piece: {item}" for item in self.missing]
+        lines += [f"preset violation: {item}" for item in self.preset_violations]
+        lines.append(
+            "ok: the project follows the template"
+            if not self.violations
+            else f"{self.violations} violation(s)"
+        )
+        return "\n".join(lines)
+
+
+def _is_managed(relative: str) -> bool:
+    return any(fnmatch.fnmatch(relative, pattern) for pattern in MANAGED)
+
+
+def _dvc_structure(path: Path) -> dict[str, list[str]]:
+    parser = configparser.ConfigParser()
+    parser.read_string(path.read_text())
+    return {section: sorted(parser[section]) for section in parser.sections()}
+
+
+def _render_reference(answers: dict[str, Any], work: Path) -> Path:
+    """Render the project's recorded template version with its own answers."""
+    import copier
+    from plumbum import local
+
+    out = work / "reference"
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    with local.env(**template_environment(answers)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(
+            str(answers["_src_path"]),
+            out,
+            data=data,
+            vcs_ref=str(answers["_commit"]),
+            defaults=True,
+            quiet=True,
+        )
+    return out
+
+
+def _release_tags(answers: dict[str, Any]) -> list[str]:
+    env = {**template_environment(answers)}
+    result = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", str(answers["_src_path"])],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+        check=False,
+    )
+    tags = [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()]
+    tags = [tag for tag in tags if re.fullmatch(r"v\d+\.\d+\.\d+", tag)]
+    return sorted(tags, key=lambda tag: tuple(int(p) for p in tag[1:].split(".")))
+
+
+def _required_pieces(project: Path) -> list[str]:
+    import yaml
+
+    missing = []
+    dvc_yaml = project / "dvc.yaml"
+    stages = (
+        (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {}) if dvc_yaml.exists() else {}
+    )
+    missing += [
+        f"pipeline stage {name!r} in dvc.yaml" for name in REQUIRED_STAGES if name not in stages
+    ]
+    if not list((project / "tests").glob("test_*.py")):
+        missing.append("tests (tests/test_*.py)")
+    train = list(project.glob("src/*/models/train.py"))
+    if not train or "lineage_tags(" not in train[0].read_text():
+        missing.append("lineage tags logged by src/<package>/models/train.py")
+    return missing
+
+
+def check(project: Path) -> CheckReport:
+    """Compare ``project`` with the template at its recorded version."""
+    import yaml
+
+    project = Path(project)
+    if not (project / ANSWERS_FILE).is_file():
+        raise MlplateError(
+            f"{project} has no {ANSWERS_FILE}; is it a project generated by mlplate?"
+        )
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text()) or {}
+    if not answers.get("_commit"):
+        raise MlplateError(f"{ANSWERS_FILE} records no template version (_commit); cannot check")
+    tags = _release_tags(answers)
+    version = str(answers["_commit"])
+    report = CheckReport(
+        version=version,
+        latest=tags[-1] if tags else version,
+        versions_behind=len(tags) - 1 - tags.index(version) if version in tags else 0,
+    )
+    with tempfile.TemporaryDirectory() as work:
+        reference = _render_reference(answers, Path(work))
+        for path in sorted(reference.rglob("*")):
+            relative = path.relative_to(reference).as_posix()
+            if not path.is_file() or not _is_managed(relative):
+                continue
+            mine = project / relative
+            if not mine.exists():
+                report.deleted.append(relative)
+            elif relative == ".dvc/config":
+                if _dvc_structure(mine) != _dvc_structure(path):
+                    report.changed.append(relative)
+            elif mine.read_bytes() != path.read_bytes():
+                report.changed.append(relative)
+    report.missing = _required_pieces(project)
+    preset = project_preset(project)
+    if preset is not None:
+        report.preset_violations = preset.violations(answers)
+    return report
