@@ -41,7 +41,8 @@ def test_check_accepts_a_new_remote_url_but_not_a_changed_dvc_config_structure(c
     dest = new_project(cli, tmp_path)
     config = dest / ".dvc" / "config"
     config.write_text(config.read_text().replace("../../proj-dvc-remote", "/shared/dvc"))
-    assert cli("check", str(dest)).exit_code == 0
+    accepted = cli("check", str(dest))
+    assert accepted.exit_code == 0, accepted.stdout + accepted.stderr
     config.write_text(config.read_text().replace("    analytics = false\n", ""))
     result = cli("check", str(dest))
     assert result.exit_code == 1

@@ -54,6 +54,12 @@ def test_golden_project_passes_its_own_lint_and_tests(golden):
     assert " passed" in result.stdout
 
 
+def test_pre_commit_hooks_pass_offline_and_change_nothing(golden):
+    result = run("make", "pre-commit", cwd=golden)
+    assert "Failed" not in result.stdout
+    assert run("git", "status", "--porcelain", cwd=golden).stdout.strip() == ""
+
+
 def test_second_repro_is_a_no_op(golden):
     result = run(str(golden / ".venv" / "bin" / "dvc"), "repro", cwd=golden)
     assert "Data and pipelines are up to date." in result.stdout

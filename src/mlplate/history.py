@@ -123,7 +123,13 @@ def history_bundle() -> Path:
         raise MlplateError(
             "this mlplate installation carries no template history; reinstall it from a wheel"
         )
-    cache = (
-        Path(tempfile.gettempdir()) / f"mlplate-history-{os.getuid()}" / "template-history.bundle"
-    )
-    return build_bundle(repo, cache, current_version=__version__)
+    cache = Path(tempfile.gettempdir()) / f"mlplate-history-{os.getuid()}"
+    cache.mkdir(parents=True, exist_ok=True)
+    # Build beside the cached bundle, then swap it in atomically: concurrent updates
+    # (parallel tests, two terminals) never read a half-written bundle.
+    staging = Path(tempfile.mkdtemp(dir=cache))
+    fresh = build_bundle(repo, staging / "template-history.bundle", current_version=__version__)
+    target = cache / "template-history.bundle"
+    os.replace(fresh, target)
+    staging.rmdir()
+    return target

@@ -26,6 +26,7 @@ CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
     ("mkdocs.yml", {"docs": (True,)}),
     ("src/*/model_card.py", {"docs": (True,)}),
     ("tests/test_model_card.py", {"docs": (True,)}),
+    (".pre-commit-config.yaml", {"pre_commit": (True,)}),
 ]
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]
