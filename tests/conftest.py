@@ -54,3 +54,23 @@ def cli():
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+_BUILD_TIMES: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the time of every test that builds and runs a generated project."""
+    if report.when == "call" and "test_project_pipeline.py" in report.nodeid:
+        _BUILD_TIMES.append((report.nodeid.split("::", 1)[1], report.duration))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the per-configuration time table of the generated-project builds."""
+    if not _BUILD_TIMES:
+        return
+    terminalreporter.section("generated-project builds: time per test and configuration")
+    for name, seconds in sorted(_BUILD_TIMES, key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{seconds:8.1f} s  {name}")
+    total = sum(seconds for _, seconds in _BUILD_TIMES)
+    terminalreporter.write_line(f"{total:8.1f} s  total (fixture set-up not included)")
