@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,3 @@ def project_python(project: Path, code: str) -> Any:
 def commit_all(project: Path, message: str) -> None:
     run("git", "add", "--all", cwd=project)
     run("git", "commit", "--quiet", "-m", message, cwd=project)
-
-
-def copy_tree(source: Path, dest: Path) -> None:
-    shutil.copytree(source, dest, symlinks=True)
