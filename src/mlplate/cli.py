@@ -183,6 +183,8 @@ def update(
         result = run_update(path, to=to, data=values, dry_run=dry_run)
         if dry_run:
             typer.echo(result.diff or "no changes")
+        if result.changelog:
+            typer.echo(f"What changed in the template:\n\n{result.changelog}\n")
         verb = "would change" if dry_run else "changed"
         typer.echo(
             f"{result.from_version} -> {result.to_version}: {verb} {len(result.changed)} file(s)"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlplate.changelog import changes_between
 from mlplate.errors import MlplateError
 from mlplate.history import history_bundle
 
@@ -32,6 +33,7 @@ class UpdateResult:
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     diff: str = ""
+    changelog: str = ""
 
 
 def _git(project: Path, *args: str) -> str:
@@ -144,7 +146,12 @@ def update(
             untracked = [p for p in result.changed if not (project / p).exists()]
             diff += "".join(f"new file: {path}\n" for path in untracked)
             return UpdateResult(
-                from_version, result.to_version, result.changed, result.conflicts, diff
+                from_version,
+                result.to_version,
+                result.changed,
+                result.conflicts,
+                diff,
+                result.changelog,
             )
     try:
         _run_copier_update(project, answers, to=to, data=data or {})
@@ -154,8 +161,13 @@ def update(
         raise MlplateError(f"copier could not update {project}: {error}") from None
     changed = _changed_paths(project)
     new_answers = yaml.safe_load((project / ANSWERS_FILE).read_text()) or {}
+    to_version = str(new_answers.get("_commit"))
     return UpdateResult(
-        from_version, str(new_answers.get("_commit")), changed, conflicts_in(project, changed)
+        from_version,
+        to_version,
+        changed,
+        conflicts_in(project, changed),
+        changelog=changes_between(from_version, to_version),
     )
 
 
