@@ -52,3 +52,32 @@ def combo_id(combo: dict[str, Any]) -> str:
         else:
             parts.append(str(value))
     return "-".join(parts)
+
+
+def pairwise(values: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """A small set of combinations in which every pair of values of two answers appears.
+
+    Greedy: repeatedly take the combination (in product order) covering the most pairs not
+    covered yet. Deterministic, so test ids are stable.
+    """
+    names = list(values)
+    uncovered = {
+        ((a, va), (b, vb))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        for va in values[a]
+        for vb in values[b]
+    }
+    candidates = [
+        dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())
+    ]
+    chosen = []
+
+    def pairs_of(combo: dict[str, Any]) -> set:
+        return {((a, combo[a]), (b, combo[b])) for i, a in enumerate(names) for b in names[i + 1 :]}
+
+    while uncovered:
+        best = max(candidates, key=lambda combo: len(pairs_of(combo) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs_of(best)
+    return chosen

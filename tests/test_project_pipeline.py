@@ -216,7 +216,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_make_serve_answers_with_the_registered_champion(golden):
+def serve_and_predict(project: Path) -> dict:
+    """Start `make serve`, wait for /ready, check a good and a bad request; return /metadata."""
+    import signal
     import subprocess
 
     import httpx
@@ -226,10 +228,10 @@ def test_make_serve_answers_with_the_registered_champion(golden):
     port = free_port()
     server = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
-        cwd=golden,
+        cwd=project,
         env=project_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -241,13 +243,10 @@ def test_make_serve_answers_with_the_registered_champion(golden):
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, server.stdout.read().decode()[-3000:]
+            assert server.poll() is None, "the app exited"
             time.sleep(0.5)
         else:
             raise AssertionError("the app was not ready within 90 s")
-        metadata = httpx.get(f"{base}/metadata").json()
-        assert metadata["champion"]["version"] == "1"
-        assert len(metadata["champion"]["lineage"]["git_commit"]) == 40
         record = {
             "age": 30,
             "tenure_months": 3,
@@ -260,16 +259,18 @@ def test_make_serve_answers_with_the_registered_champion(golden):
         answer = httpx.post(f"{base}/predict", json={"records": [record]})
         assert answer.status_code == 200
         assert 0 <= answer.json()["predictions"][0]["probability"] <= 1
-        assert (
-            httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]}).status_code
-            == 422
-        )
+        bad = httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]})
+        assert bad.status_code == 422
+        return httpx.get(f"{base}/metadata").json()
     finally:
-        import os
-        import signal
-
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_make_serve_answers_with_the_registered_champion(golden):
+    metadata = serve_and_predict(golden)
+    assert metadata["champion"]["version"] == "1"
+    assert len(metadata["champion"]["lineage"]["git_commit"]) == 40
     log = (golden / "logs" / "predictions.jsonl").read_text().splitlines()
     assert len(log) == 1
     assert json.loads(log[0])["model_version"] == "1"

@@ -1,0 +1,51 @@
+"""A pairwise covering set of answer combinations, each fully built and run (slow).
+
+Every pair of values of two answers appears in at least one build: install, the project's
+own `make ci` (lint, tests, pipeline, gate) and, with serving, a request to the running app.
+Python 3.12/3.13 minimums are covered by the static matrix only: this machine has 3.11.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.matrix import choice_values, combo_id, pairwise
+from tests.projects import SharedEnvironments, new_project
+from tests.shell import run
+from tests.test_project_pipeline import serve_and_predict
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build-matrix")]
+
+BUILDABLE = {**choice_values(), "python_version": ("3.10", "3.11")}
+BUILDABLE.pop("license")
+CONFIGURATIONS = pairwise(BUILDABLE)
+
+
+@pytest.fixture(scope="module")
+def environments() -> SharedEnvironments:
+    return SharedEnvironments()
+
+
+def test_the_configurations_cover_every_pair_of_answer_values():
+    for (a, values_a), (b, values_b) in itertools.combinations(BUILDABLE.items(), 2):
+        for pair in itertools.product(values_a, values_b):
+            assert any((c[a], c[b]) == pair for c in CONFIGURATIONS), (a, b, pair)
+    assert len(CONFIGURATIONS) < 12
+
+
+@pytest.mark.parametrize("answers", CONFIGURATIONS, ids=[combo_id(c) for c in CONFIGURATIONS])
+def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answers):
+    project = new_project(tmp_path, **answers)
+    environments.setup(project)
+    run("make", "ci", cwd=project)
+    assert (project / "reports" / "promotion.json").is_file()
+    if answers["serving"] == "fastapi":
+        serve_and_predict(project)
+    else:
+        assert not (project / "src" / "demo_model" / "serving").exists()
+    if answers["docs"]:
+        run("make", "docs", cwd=project)
+    if answers["pre_commit"]:
+        run("make", "pre-commit", cwd=project)
