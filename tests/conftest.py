@@ -12,12 +12,15 @@ from mlplate.answers import resolve_answers
 from mlplate.render import RENDERERS
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+REAL_UV_CACHE = str(Path.home() / ".cache" / "uv")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Keep cookiecutter's replay files and git config out of the real home folder."""
     home = tmp_path_factory.mktemp("home")
+    # Generated projects install with uv: keep its download cache shared, not per test.
+    monkeypatch.setenv("UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR") or REAL_UV_CACHE)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Author")
