@@ -170,3 +170,21 @@ def test_projects_from_mlplate_new_update_from_the_bundled_history(tmp_path, cli
     result = cli("update", str(dest), "--data", "ci=none")
     assert result.exit_code == 0, result.stderr
     assert not (dest / ".github").exists()
+
+
+def test_the_history_bundle_holds_every_tagged_release_and_the_current_version(tmp_path):
+    """Released versions come from the repository's tags; each is the template folder alone."""
+    from mlplate.history import build_bundle
+
+    repo = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(Path(__file__).parents[1]), str(repo))
+    git(repo, "tag", "v0.0.1", "HEAD")
+    bundle = build_bundle(repo, tmp_path / "history.bundle", current_version="9.9.9")
+    refs = git(tmp_path, "ls-remote", str(bundle))
+    assert "refs/tags/v0.0.1" in refs and "refs/tags/v9.9.9" in refs
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(bundle), str(clone))
+    git(clone, "checkout", "--quiet", "v0.0.1")
+    assert (clone / "copier.yml").is_file()
+    assert (clone / "{{cookiecutter.__project_slug}}" / "Makefile").is_file()
+    assert git(clone, "rev-parse", "v9.9.9^") == git(clone, "rev-parse", "v0.0.1")

@@ -124,26 +124,39 @@ def read_answers_file(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in loaded.items() if not str(key).startswith("_")}
 
 
+def _parse_layer(layer: Mapping[str, Any], errors: list[str]) -> dict[str, Any]:
+    known = questions_by_name()
+    parsed = {}
+    for name, raw in layer.items():
+        question = known.get(name)
+        if question is None:
+            errors.append(f"unknown question {name!r}; run `mlplate options` to list the questions")
+            continue
+        try:
+            parsed[name] = question.parse(raw)
+        except MlplateError as error:
+            errors.append(str(error))
+    return parsed
+
+
+def parse_answers(layer: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert raw answers to their questions' types; raise naming every unknown or invalid one."""
+    errors: list[str] = []
+    parsed = _parse_layer(layer, errors)
+    if errors:
+        raise MlplateError("\n".join(errors))
+    return parsed
+
+
 def resolve_answers(*layers: Mapping[str, Any]) -> dict[str, Any]:
     """Merge answer layers over the defaults (later layers win), convert and validate them.
 
     Raises MlplateError naming every invalid answer, one per line.
     """
-    known = questions_by_name()
     answers = default_answers()
     errors: list[str] = []
     for layer in layers:
-        for name, raw in layer.items():
-            question = known.get(name)
-            if question is None:
-                errors.append(
-                    f"unknown question {name!r}; run `mlplate options` to list the questions"
-                )
-                continue
-            try:
-                answers[name] = question.parse(raw)
-            except MlplateError as error:
-                errors.append(str(error))
+        answers.update(_parse_layer(layer, errors))
     errors += load_hook("pre_gen_project").answer_errors(answers)
     if errors:
         raise MlplateError("\n".join(errors))

@@ -163,18 +163,11 @@ def update(
 ) -> None:
     """Merge template improvements into a generated project, offline; exit 1 on conflicts."""
     with user_errors():
-        from mlplate.answers import parse_data_pairs, questions_by_name
+        from mlplate.answers import parse_answers, parse_data_pairs
         from mlplate.update import describe_conflicts
         from mlplate.update import update as run_update
 
-        given = parse_data_pairs(data or [])
-        known = questions_by_name()
-        for key in given:
-            if key not in known:
-                raise MlplateError(
-                    f"unknown question {key!r}; run `mlplate options` to list the questions"
-                )
-        values = {key: known[key].parse(value) for key, value in given.items()}
+        values = parse_answers(parse_data_pairs(data or []))
         from mlplate.presets import enforce_locks, project_preset
 
         preset = project_preset(path)
