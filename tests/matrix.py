@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import random
 from typing import Any
 
 from mlplate.answers import questions
 
 # Answers whose value changes nothing but text inside files: cycled, not multiplied.
 INDEPENDENT = {"python_version", "license"}
+# Answers that write into the same files, multiplied in full within each group; answers
+# outside a group stay at their defaults. ci, serving, docker, docs and pre_commit share the
+# Makefile, workflows, README and pyproject; the infrastructure answers share .dvc/config,
+# the Makefile, CI pull/push and pyproject with ci, and the image files with docker/serving.
+INTERACTING_GROUPS = (
+    ("ci", "serving", "docker", "docs", "pre_commit"),
+    ("ci", "dvc_remote", "mlflow_tracking"),
+    ("serving", "docker", "dvc_remote", "orchestrator"),
+)
 
 
 def choice_values() -> dict[str, tuple[Any, ...]]:
@@ -23,21 +33,24 @@ def choice_values() -> dict[str, tuple[Any, ...]]:
 
 
 def combinations() -> list[dict[str, Any]]:
-    """Full product of the interacting answers, cycling through the independent ones."""
+    """Every combination within each interacting group, cycling through the independent answers."""
     values = choice_values()
-    interacting = {name: vals for name, vals in values.items() if name not in INDEPENDENT}
+    defaults = {
+        question.name: question.default for question in questions() if question.name in values
+    }
+    grouped = {name for group in INTERACTING_GROUPS for name in group}
+    assert grouped | INDEPENDENT == set(values), "put every choice answer in a group"
+    combos: list[dict[str, Any]] = []
+    for group in INTERACTING_GROUPS:
+        for product in itertools.product(*(values[name] for name in group)):
+            combo = {name: defaults[name] for name in values if name not in INDEPENDENT}
+            combo.update(zip(group, product, strict=True))
+            if combo not in combos:
+                combos.append(combo)
     independent = {name: vals for name, vals in values.items() if name in INDEPENDENT}
-    combos = []
-    for index, product in enumerate(itertools.product(*interacting.values())):
-        combo = dict(zip(interacting, product, strict=True))
+    for index, combo in enumerate(combos):
         for name, vals in independent.items():
             combo[name] = vals[index % len(vals)]
-        combos.append(combo)
-    # Every value of an independent answer appears at least once.
-    for name, vals in independent.items():
-        seen = {combo[name] for combo in combos}
-        for missing in [value for value in vals if value not in seen]:
-            combos.append({**combos[0], name: missing})
     return combos
 
 
@@ -54,30 +67,28 @@ def combo_id(combo: dict[str, Any]) -> str:
     return "-".join(parts)
 
 
-def pairwise(values: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+def pairwise(values: dict[str, tuple[Any, ...]], tries: int = 40) -> list[dict[str, Any]]:
     """A small set of combinations in which every pair of values of two answers appears.
 
-    Greedy: repeatedly take the combination (in product order) covering the most pairs not
-    covered yet. Deterministic, so test ids are stable.
+    Greedy: repeatedly take the combination covering the most pairs not covered yet,
+    scanning candidates in product order first, then in seeded shuffled orders; the
+    smallest cover wins. Deterministic, so test ids are stable.
     """
     names = list(values)
-    uncovered = {
-        ((a, va), (b, vb))
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        for va in values[a]
-        for vb in values[b]
-    }
-    candidates = [
-        dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())
-    ]
-    chosen = []
-
-    def pairs_of(combo: dict[str, Any]) -> set:
-        return {((a, combo[a]), (b, combo[b])) for i, a in enumerate(names) for b in names[i + 1 :]}
-
-    while uncovered:
-        best = max(candidates, key=lambda combo: len(pairs_of(combo) & uncovered))
-        chosen.append(best)
-        uncovered -= pairs_of(best)
-    return chosen
+    columns = list(itertools.combinations(range(len(names)), 2))
+    candidates = list(itertools.product(*values.values()))
+    pairs = [frozenset((i, j, combo[i], combo[j]) for i, j in columns) for combo in candidates]
+    everything = frozenset().union(*pairs)
+    best: list[int] | None = None
+    for seed in range(tries):
+        order = list(range(len(candidates)))
+        if seed:
+            random.Random(seed).shuffle(order)
+        uncovered, chosen = set(everything), []
+        while uncovered:
+            pick = max(order, key=lambda index: len(pairs[index] & uncovered))
+            chosen.append(pick)
+            uncovered -= pairs[pick]
+        if best is None or len(chosen) < len(best):
+            best = chosen
+    return [dict(zip(names, candidates[index], strict=True)) for index in best or []]

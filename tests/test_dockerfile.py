@@ -29,3 +29,19 @@ def test_dockerfile_passes_hadolint_and_keeps_secrets_out(tmp_path):
 def test_no_dockerfile_without_serving_or_docker(tmp_path):
     assert not (render(tmp_path / "a", serving="none", docker=True) / "Dockerfile").exists()
     assert not (render(tmp_path / "b", serving="fastapi", docker=False) / "Dockerfile").exists()
+
+
+def test_pipeline_image_passes_hadolint_and_carries_the_dvc_pointers(tmp_path):
+    project = render(tmp_path / "p", orchestrator="kubeflow", serving="fastapi", docker=True)
+    dockerfile = project / "pipeline.Dockerfile"
+    result = subprocess.run(
+        [HADOLINT, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    assert "USER 10001" in text and "ARG GIT_COMMIT" in text
+    assert "COPY --chown=app:app data/raw/*.dvc data/raw/" in text
+    # The serving image's .dockerignore drops data/ but keeps the pointers the steps pull by.
+    ignored = (project / ".dockerignore").read_text().split()
+    assert ignored.index("!data/raw/*.dvc") > ignored.index("data")
+    assert not (render(tmp_path / "q") / "pipeline.Dockerfile").exists()

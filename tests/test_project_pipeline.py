@@ -216,7 +216,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve_and_predict(project: Path) -> dict:
+def serve_and_predict(project: Path, **env: str) -> dict:
     """Start `make serve`, wait for /ready, check a good and a bad request; return /metadata."""
     import signal
     import subprocess
@@ -229,7 +229,7 @@ def serve_and_predict(project: Path) -> dict:
     server = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
         cwd=project,
-        env=project_env(),
+        env=project_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

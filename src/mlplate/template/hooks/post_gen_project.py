@@ -27,6 +27,9 @@ CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
     ("src/*/model_card.py", {"docs": (True,)}),
     ("tests/test_model_card.py", {"docs": (True,)}),
     (".pre-commit-config.yaml", {"pre_commit": (True,)}),
+    ("src/*/orchestration", {"orchestrator": ("kubeflow",)}),
+    ("tests/test_orchestration.py", {"orchestrator": ("kubeflow",)}),
+    ("pipeline.Dockerfile", {"orchestrator": ("kubeflow",)}),
 ]
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]

@@ -60,6 +60,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]*$")
 # Generated code is formatted for package names up to this length (ruff's line length).
 MAX_NAME_LENGTH = 40
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# S3 bucket naming rules: 3-63 lowercase letters, digits, dots and hyphens, alphanumeric ends.
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+URL_PATTERN = re.compile(r"^https?://[^\s/\"'\\]+(/[^\s\"'\\]*)?$")
 
 
 def derive_names(project_name: str) -> tuple[str, str]:
@@ -102,6 +105,32 @@ def answer_errors(answers: dict) -> list[str]:
     email = str(answers.get("author_email", ""))
     if not EMAIL_PATTERN.match(email):
         errors.append(f"author_email {email!r} is not an email address; use name@domain.tld")
+    return errors + infrastructure_errors(answers)
+
+
+def infrastructure_errors(answers: dict) -> list[str]:
+    """Check the S3 bucket, S3 endpoint and MLflow server URL when the answers use them."""
+    errors = []
+    if answers.get("dvc_remote") == "s3":
+        bucket = str(answers.get("s3_bucket", ""))
+        if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
+            errors.append(
+                f"s3_bucket {bucket!r} is not a valid bucket name; use 3-63 lowercase letters, "
+                "digits, '.' or '-' (for example --data s3_bucket=team-ml-data)"
+            )
+        endpoint = str(answers.get("s3_endpoint_url", ""))
+        if endpoint and not URL_PATTERN.match(endpoint):
+            errors.append(
+                f"s3_endpoint_url {endpoint!r} is not an http(s) URL; use for example "
+                "http://minio.internal:9000, or leave it empty for AWS S3"
+            )
+    if answers.get("mlflow_tracking") == "server":
+        uri = str(answers.get("mlflow_tracking_uri", ""))
+        if not URL_PATTERN.match(uri):
+            errors.append(
+                f"mlflow_tracking_uri {uri!r} is not an http(s) URL; use for example "
+                "http://mlflow.internal:5000"
+            )
     return errors
 
 

@@ -218,6 +218,44 @@ def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
         )
 
 
+{% if cookiecutter.orchestrator == 'kubeflow' -%}
+@app.command("kfp-compile")
+@stage
+def kfp_compile(
+    image: Annotated[str, typer.Option(help="Container image every step runs in.")],
+    output: Annotated[Path, typer.Option(help="Where to write the pipeline YAML.")] = Path(
+        "pipeline.yaml"
+    ),
+) -> None:
+    """Compile dvc.yaml into a Kubeflow pipeline (one step per stage)."""
+    from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
+
+    typer.echo(f"wrote {compile_pipeline(Path('.'), image, output)}")
+
+
+@app.command("kfp-step")
+@stage
+def kfp_step(
+    name: Annotated[str, typer.Argument(help="The dvc.yaml stage to run.")],
+    output: Annotated[Path, typer.Option(help="Folder receiving the stage's outputs.")],
+    inputs: Annotated[
+        list[Path] | None, typer.Option("--input", help="Outputs of an upstream step.")
+    ] = None,
+    settings: Annotated[
+        list[str] | None, typer.Option("--set", help="KEY=VALUE parameter override.")
+    ] = None,
+) -> None:
+    """Run one stage inside a pipeline step (what each Kubeflow component calls)."""
+    from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
+
+    malformed = [item for item in settings or [] if "=" not in item]
+    if malformed:
+        raise ProjectError(f"--set {malformed[0]!r} is not KEY=VALUE, e.g. --set seed=7")
+    overrides = dict(item.split("=", 1) for item in settings or [])
+    run_step(name, root=Path("."), inputs=inputs or [], output=output, overrides=overrides)
+
+
+{% endif -%}
 {% if cookiecutter.docs -%}
 @app.command("model-card")
 @stage

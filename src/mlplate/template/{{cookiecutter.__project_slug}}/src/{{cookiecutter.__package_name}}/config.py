@@ -14,8 +14,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+{% if cookiecutter.mlflow_tracking == 'server' -%}
+# The team's MLflow server (`make mlflow-server` starts one here); MLFLOW_TRACKING_URI overrides it.
+DEFAULT_TRACKING_URI = "{{ cookiecutter.mlflow_tracking_uri }}"
+{% else -%}
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-
+{% endif %}
 
 class Section(BaseModel):
     """A strict, read-only block of params.yaml."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
+
+import yaml
 
 TAG_PREFIX = "lineage."
 # Files the pipeline itself rewrites: they do not make a training run "dirty".
@@ -22,10 +25,17 @@ def _git(root: Path, *args: str) -> str | None:
 
 
 def git_state(root: Path) -> dict[str, str]:
-    """Return the current commit and whether tracked files differ from it."""
+    """Return the current commit and whether tracked files differ from it.
+
+    Outside a git checkout (a pipeline container) the commit comes from LINEAGE_GIT_COMMIT,
+    which `make kfp-image` bakes into the image.
+    """
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None:
-        return {"git_commit": "unknown", "git_dirty": "unknown"}
+        return {
+            "git_commit": os.environ.get("LINEAGE_GIT_COMMIT", "unknown"),
+            "git_dirty": "unknown",
+        }
     excluded = [f":(exclude){path}" for path in PIPELINE_OUTPUTS]
     status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
     return {"git_commit": commit, "git_dirty": str(bool(status)).lower()}
@@ -44,9 +54,19 @@ def data_hashes(root: Path, paths: list[Path]) -> dict[str, str]:
     """Return the md5 of each data file, the same value DVC records in dvc.lock.
 
     Hashing the file itself (milliseconds for tabular data) stays right even when
-    a stage runs outside `dvc repro` and dvc.lock is stale.
+    a stage runs outside `dvc repro` and dvc.lock is stale. A step that runs without
+    the file (a pipeline container) reads the md5 from the file's `.dvc` pointer.
     """
-    return {path.as_posix(): file_md5(root / path) for path in paths}
+    return {path.as_posix(): _recorded_md5(root / path) for path in paths}
+
+
+def _recorded_md5(path: Path) -> str:
+    if path.exists():
+        return file_md5(path)
+    pointer = path.with_name(f"{path.name}.dvc")
+    if pointer.exists():
+        return str(yaml.safe_load(pointer.read_text())["outs"][0]["md5"])
+    return "unknown"
 
 
 def lineage_tags(root: Path, *, data_paths: list[Path], params_hash: str) -> dict[str, str]:

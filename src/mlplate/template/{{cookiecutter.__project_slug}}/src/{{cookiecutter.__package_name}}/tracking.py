@@ -9,10 +9,32 @@ from typing import Any
 from {{ cookiecutter.__package_name }}.config import Settings
 
 
+def require_server(uri: str, timeout: float = 5.0) -> None:
+    """Fail in one line when an MLflow server does not answer (MLflow retries for minutes)."""
+    import urllib.error
+    import urllib.request
+
+    from {{ cookiecutter.__package_name }}.errors import ProjectError
+
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return  # it answered (perhaps asking for credentials): reachable
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise ProjectError(
+            f"MLflow server {uri} is not reachable ({reason}); start it (`make mlflow-server`) "
+            "or point MLFLOW_TRACKING_URI at a running one"
+        ) from None
+
+
 def start_tracking(settings: Settings) -> Any:
     """Point MLflow at the configured store and experiment; return the mlflow module."""
     import mlflow
 
+    require_server(settings.tracking_uri)
     mlflow.set_tracking_uri(settings.tracking_uri)
     name = settings.params.mlflow.experiment
     if settings.tracking_uri.startswith("sqlite:") and mlflow.get_experiment_by_name(name) is None:
@@ -27,6 +49,7 @@ def client(settings: Settings) -> Any:
     """An MlflowClient for the configured tracking store (and its model registry)."""
     from mlflow import MlflowClient
 
+    require_server(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 

@@ -1,0 +1,29 @@
+# Pipeline image for Kubeflow Pipelines: every step runs `{{ cookiecutter.__package_name }} kfp-step <stage>` here.
+# Build with `make kfp-image KFP_IMAGE=registry.example.com/{{ cookiecutter.__project_slug }}-pipeline:TAG`.
+# Steps pull DVC-tracked data from the project's remote and log to MLflow: give them
+# MLFLOW_TRACKING_URI and the storage credentials (AWS_ACCESS_KEY_ID...) as Kubernetes secrets.
+ARG PYTHON_VERSION={{ cookiecutter.python_version }}
+
+FROM python:${PYTHON_VERSION}-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY pyproject.toml README.md LICENSE ./
+COPY src ./src
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir .
+
+FROM python:${PYTHON_VERSION}-slim AS runtime
+# The commit the image is built from: runs and model versions are tagged with it.
+ARG GIT_COMMIT=unknown
+RUN groupadd --gid 10001 app && useradd --create-home --uid 10001 --gid 10001 app
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /home/app/project
+COPY --chown=app:app dvc.yaml params.yaml ./
+COPY --chown=app:app .dvc/config .dvc/config
+COPY --chown=app:app data/raw/*.dvc data/raw/
+COPY --chown=app:app src ./src
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONUNBUFFERED=1 \
+    MLFLOW_DISABLE_TELEMETRY=true \
+    LINEAGE_GIT_COMMIT=${GIT_COMMIT}
+USER 10001:10001
+CMD ["{{ cookiecutter.__package_name }}", "--help"]
