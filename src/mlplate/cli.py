@@ -213,11 +213,11 @@ def options() -> None:
     """List every question with its type, choices, default and help."""
     with user_errors():
         from rich.console import Console
-        from rich.table import Table
+        from rich.table import Column, Table
 
         from mlplate.answers import questions
 
-        table = Table("question", "type", "choices", "default", "help")
+        table = Table(Column("question", no_wrap=True), "type", "choices", "default", "help")
         for question in questions():
             choices = ", ".join(map(str, question.choices)) or "-"
             table.add_row(
