@@ -13,11 +13,13 @@ INDEPENDENT = {"python_version", "license"}
 # Answers that write into the same files, multiplied in full within each group; answers
 # outside a group stay at their defaults. ci, serving, docker, docs and pre_commit share the
 # Makefile, workflows, README and pyproject; the infrastructure answers share .dvc/config,
-# the Makefile, CI pull/push and pyproject with ci, and the image files with docker/serving.
+# the Makefile, CI pull/push and pyproject with ci, and the image files with docker/serving;
+# task changes the model code, its tests, serving responses, the model card and CI reports.
 INTERACTING_GROUPS = (
     ("ci", "serving", "docker", "docs", "pre_commit"),
     ("ci", "dvc_remote", "mlflow_tracking"),
     ("serving", "docker", "dvc_remote", "orchestrator"),
+    ("task", "serving", "docs", "ci"),
 )
 
 

@@ -191,6 +191,43 @@ def test_pull_request_check_blocks_a_regression_and_reports_an_improvement(tmp_p
     assert report in better.stdout
 
 
+def test_regression_task_trains_gates_on_rmse_and_serves_values(tmp_path, environments):
+    """task=regression: metrics, residual plots, a lower-is-better gate, numeric answers."""
+    project = new_project(tmp_path, task="regression")
+    environments.setup(project)
+    set_params(project, **{"max_iter: 150": "max_iter: 8"})
+    run("make", "all", cwd=project)
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    assert set(metrics) == {"rmse", "mae", "r2", "n_test"}
+    assert 0 < metrics["mae"] < metrics["rmse"]
+    assert (project / "reports" / "plots" / "residuals.png").stat().st_size > 0
+    residuals = json.loads((project / "reports" / "plots" / "residuals.json").read_text())
+    assert set(residuals[0]) == {"predicted", "residual"}
+    commit_all(project, "Baseline model")
+
+    run("git", "checkout", "--quiet", "-b", "worse", cwd=project)
+    set_params(project, **{"max_iter: 8": "max_iter: 2"})
+    worse = run("make", "train-report", "BASE=main", cwd=project, check=False)
+    assert worse.returncode != 0
+    report = (project / "reports" / "pr_report.md").read_text()
+    assert "**Gate: failed**" in report
+    assert re.search(r"\| \*\*rmse\*\* \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \|", report)  # higher: worse
+
+    run("git", "checkout", "--quiet", "--", "params.yaml", cwd=project)
+    run("git", "checkout", "--quiet", "main", cwd=project)
+    run("git", "checkout", "--quiet", "-b", "better", cwd=project)
+    set_params(project, **{"max_iter: 8": "max_iter: 150"})
+    run("make", "train-report", "BASE=main", cwd=project)
+    report = (project / "reports" / "pr_report.md").read_text()
+    assert "**Gate: passed**" in report
+    assert re.search(r"\| \*\*rmse\*\* \| [\d.]+ \| [\d.]+ \| -[\d.]+ \|", report)  # lower: better
+    run("make", "register", cwd=project)
+    promotion = json.loads((project / "reports" / "promotion.json").read_text())
+    assert promotion["promote"] and promotion["metric"] == "rmse"
+    assert promotion["candidate"] < promotion["champion"]
+    assert serve_and_predict(project)["champion"]["version"] == "2"
+
+
 def test_monitor_is_green_on_a_fresh_project_and_alarms_on_simulated_drift(golden):
     run("make", "monitor", cwd=golden)
     summary = json.loads((golden / "reports" / "monitoring" / "drift.json").read_text())
@@ -258,7 +295,12 @@ def serve_and_predict(project: Path, **env: str) -> dict:
         }
         answer = httpx.post(f"{base}/predict", json={"records": [record]})
         assert answer.status_code == 200
-        assert 0 <= answer.json()["predictions"][0]["probability"] <= 1
+        prediction = answer.json()["predictions"][0]
+        if "probability" in prediction:  # classification
+            assert 0 <= prediction["probability"] <= 1
+            assert prediction["label"] in (0, 1)
+        else:  # regression: spend over the next year
+            assert prediction["prediction"] > 0
         bad = httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]})
         assert bad.status_code == 422
         return httpx.get(f"{base}/metadata").json()

@@ -31,6 +31,6 @@ def test_missing_total_charges_stay_missing_for_the_imputer():
 
 
 def test_feature_matrix_excludes_target_identifier_and_sensitive_column():
-    assert {"churned", "customer_id", "gender"}.isdisjoint(FEATURES)
-    frame = pd.DataFrame({name: [1] for name in (*FEATURES, "churned", "gender")})
+    assert {"{{ 'next_year_spend' if cookiecutter.task == 'regression' else 'churned' }}", "customer_id", "gender"}.isdisjoint(FEATURES)
+    frame = pd.DataFrame({name: [1] for name in (*FEATURES, "{{ 'next_year_spend' if cookiecutter.task == 'regression' else 'churned' }}", "gender")})
     assert list(feature_matrix(frame).columns) == list(FEATURES)

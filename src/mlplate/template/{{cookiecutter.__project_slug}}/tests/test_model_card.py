@@ -35,17 +35,17 @@ def test_model_card_shows_lineage_metrics_and_fairness(settings):
     params = settings.params.evaluate
     metrics = settings.path(params.metrics_path)
     metrics.parent.mkdir(parents=True)
+{%- if cookiecutter.task == 'regression' %}
+    metrics.write_text(json.dumps({"rmse": 81.23, "mae": 60.1, "r2": 0.7, "n_test": 200}))
+    female = {"n": 90, "rmse": 80.0, "mae": 60.0, "r2": 0.7}
+    male = {"n": 110, "rmse": 83.0, "mae": 61.0, "r2": 0.68}
+{%- else %}
     metrics.write_text(json.dumps({"roc_auc": 0.8123, "f1": 0.5, "n_test": 200}))
+    female = {"n": 90, "roc_auc": 0.80, "f1": 0.5, "accuracy": 0.7}
+    male = {"n": 110, "roc_auc": 0.83, "f1": 0.6, "accuracy": 0.72}
+{%- endif %}
     settings.path(params.fairness_path).write_text(
-        json.dumps(
-            {
-                "sensitive_feature": "gender",
-                "groups": {
-                    "female": {"n": 90, "roc_auc": 0.80, "f1": 0.5, "recall": 0.4},
-                    "male": {"n": 110, "roc_auc": 0.83, "f1": 0.6, "recall": 0.5},
-                },
-            }
-        )
+        json.dumps({"sensitive_feature": "gender", "groups": {"female": female, "male": male}})
     )
     champion = {
         "model": "m",
@@ -56,9 +56,17 @@ def test_model_card_shows_lineage_metrics_and_fairness(settings):
     }
     page = model_card_page(settings, {"intended_use": "Ranking churn risk."}, champion)
     assert "| champion version | 2 |" in page
+{%- if cookiecutter.task == 'regression' %}
+    assert "| **rmse** | 81.2300 |" in page
+    assert "| gender | n | rmse | mae | r2 |" in page
+    assert "| female | 90 | 80.0000 | 60.0000 | 0.7000 |" in page
+    assert "Largest gap in `rmse` between groups: 3.0000." in page
+{%- else %}
     assert "| **roc_auc** | 0.8123 |" in page
-    assert "| female | 90 | 0.8000 |" in page
+    assert "| gender | n | roc_auc | f1 | accuracy |" in page
+    assert "| female | 90 | 0.8000 | 0.5000 | 0.7000 |" in page
     assert "Largest gap in `roc_auc` between groups: 0.0300." in page
+{%- endif %}
     assert "| `data/raw/customers.csv` | `" + "0" * 32 + "` |" in page
     assert "Ranking churn risk." in page
 

@@ -79,32 +79,40 @@ def test_compare_models_joins_logged_predictions_with_feedback(settings):
     monitoring = settings.params.monitoring
     log = settings.path(monitoring.prediction_log)
     log.parent.mkdir(parents=True)
-    rows = []
+    rows, labels = [], []
     for i in range(40):
+{%- if cookiecutter.task == 'regression' %}
+        label = 100.0 + 10 * i
+        champion, challenger = label, label + 50.0  # exact vs 50 too high
+{%- else %}
         label = i % 2
-        rows.append(
-            {
-                "record_id": f"r-{i}",
-                "model": "champion",
-                "model_version": "1",
-                "prediction": 0.8 if label else 0.2,
-            }
-        )
-        rows.append(
-            {
-                "record_id": f"r-{i}",
-                "model": "challenger",
-                "model_version": "2",
-                "prediction": 0.4 if label else 0.6,
-            }
-        )
+        champion, challenger = (0.8, 0.4) if label else (0.2, 0.6)  # perfect vs inverted ranking
+{%- endif %}
+        labels.append(label)
+        for role, version, prediction in (
+            ("champion", "1", champion),
+            ("challenger", "2", challenger),
+        ):
+            rows.append(
+                {
+                    "record_id": f"r-{i}",
+                    "model": role,
+                    "model_version": version,
+                    "prediction": prediction,
+                }
+            )
     log.write_text("".join(json.dumps(row) + "\n" for row in rows))
     feedback = settings.path(monitoring.feedback_path)
     feedback.parent.mkdir(parents=True)
-    feedback.write_text("record_id,label\n" + "".join(f"r-{i},{i % 2}\n" for i in range(40)))
+    feedback.write_text("record_id,label\n" + "".join(f"r-{i},{y}\n" for i, y in enumerate(labels)))
     result = compare_models(settings)
+{%- if cookiecutter.task == 'regression' %}
+    assert result["models"]["champion"]["rmse"] == 0.0
+    assert result["models"]["challenger"]["rmse"] == 50.0
+{%- else %}
     assert result["models"]["champion"]["roc_auc"] == 1.0
     assert result["models"]["challenger"]["roc_auc"] == 0.0
+{%- endif %}
     assert result["models"]["challenger"]["n_labeled"] == 40
 
 

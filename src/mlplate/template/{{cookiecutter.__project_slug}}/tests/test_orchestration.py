@@ -119,10 +119,15 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
             root=container,
             inputs=[tmp_path / "artifacts" / up for up in upstream.get(name, [])],
             output=tmp_path / "artifacts" / name,
-            overrides={"model.hist_gradient_boosting.max_iter": "20", "evaluate.threshold": "0.4"},
+            overrides={"model.hist_gradient_boosting.max_iter": "20", "data.test_size": "0.25"},
         )
     metrics = json.loads((tmp_path / "artifacts/evaluate/reports/metrics.json").read_text())
+    assert abs(metrics["n_test"] - 100) <= 1  # test_size 0.25 of 400 rows reached prepare
+{%- if cookiecutter.task == 'regression' %}
+    assert 0.3 < metrics["r2"] <= 1.0
+{%- else %}
     assert 0.5 < metrics["roc_auc"] <= 1.0
+{%- endif %}
     assert (tmp_path / "artifacts/train/models/model.joblib").stat().st_size > 0
     trained = yaml.safe_load((tmp_path / "containers/train/params.yaml").read_text())
     assert trained["model"]["hist_gradient_boosting"]["max_iter"] == 20

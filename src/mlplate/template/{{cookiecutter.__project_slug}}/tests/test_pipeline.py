@@ -27,12 +27,18 @@ def run_pipeline(settings):
 
 def test_pipeline_trains_evaluates_and_registers_a_champion(settings):
     run_info, metrics = run_pipeline(settings)
+{%- if cookiecutter.task == 'regression' %}
+    assert 0.5 < metrics["r2"] <= 1.0
+    assert 0 < metrics["mae"] <= metrics["rmse"]
+{%- else %}
     assert 0.6 < metrics["roc_auc"] <= 1.0
+{%- endif %}
     params = settings.params
     assert json.loads(settings.path(params.evaluate.metrics_path).read_text())["n_test"] == 80
     fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())
     assert set(fairness["groups"]) == {"female", "male"}
-    assert (settings.path(params.evaluate.plots_dir) / "confusion_matrix.png").stat().st_size > 0
+    plot = "{{ 'residuals.png' if cookiecutter.task == 'regression' else 'confusion_matrix.png' }}"
+    assert (settings.path(params.evaluate.plots_dir) / plot).stat().st_size > 0
     assert "lineage.params_hash" in run_info["tags"]
 
     report = register(settings)

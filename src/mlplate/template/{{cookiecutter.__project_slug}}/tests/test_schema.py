@@ -19,7 +19,12 @@ def test_example_data_is_valid_and_deterministic(customers):
     assert validate(customers).shape == customers.shape
     pd.testing.assert_frame_equal(customers, make_customers(200, seed=7))
     assert customers["total_charges"].isna().any()  # realistic: some values are missing
+{%- if cookiecutter.task == 'regression' %}
+    assert (customers["next_year_spend"] >= 0).all()
+    assert customers["next_year_spend"].std() > 50  # a target worth predicting
+{%- else %}
     assert set(customers["churned"]) == {0, 1}
+{%- endif %}
 
 
 def test_rejects_a_missing_column(customers):

@@ -33,7 +33,9 @@ RECORD = {
 @pytest.fixture(scope="module")
 def fitted(module_settings):
     frame = add_features(make_customers(300, seed=1))
-    return build_model(module_settings).fit(feature_matrix(frame), frame["churned"])
+    return build_model(module_settings).fit(
+        feature_matrix(frame), frame[module_settings.params.data.target]
+    )
 
 
 def make_client(settings, fitted, tmp_path, **options):
@@ -80,7 +82,12 @@ def test_predict_scores_a_batch_and_logs_each_record(client):
     assert response.status_code == 200
     body = response.json()
     assert len(body["predictions"]) == 2
+{%- if cookiecutter.task == 'regression' %}
+    assert all(set(p) == {"prediction"} and p["prediction"] > 0 for p in body["predictions"])
+{%- else %}
     assert all(0 <= p["probability"] <= 1 for p in body["predictions"])
+    assert all(p["label"] == int(p["probability"] >= 0.5) for p in body["predictions"])
+{%- endif %}
     entries = read_log(api, log)
     assert [e["record_id"] for e in entries] == [
         f"{body['request_id']}-0",
@@ -181,8 +188,15 @@ def test_not_ready_when_the_model_cannot_load(module_settings, tmp_path):
 class ConstantModel:
     """Answers instantly: routing tests need many requests, not real scores."""
 
+{%- if cookiecutter.task == 'regression' %}
+
+    def predict(self, features):
+        return np.full(len(features), 100.0)
+{%- else %}
+
     def predict_proba(self, features):
         return np.tile([0.5, 0.5], (len(features), 1))
+{%- endif %}
 
 
 def test_canary_routes_about_the_configured_share_to_the_challenger(module_settings, tmp_path):

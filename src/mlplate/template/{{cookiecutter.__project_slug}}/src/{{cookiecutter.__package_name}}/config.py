@@ -44,15 +44,28 @@ class HistGradientBoostingParams(Section):
     l2_regularization: float = Field(ge=0)
 
 
+{% if cookiecutter.task == 'classification' -%}
 class LogisticRegressionParams(Section):
     C: float = Field(gt=0)
     max_iter: int = Field(gt=0)
 
 
+{% endif -%}
+{% if cookiecutter.task == 'regression' -%}
+class RidgeParams(Section):
+    alpha: float = Field(ge=0)
+
+
+class ModelParams(Section):
+    type: Literal["hist_gradient_boosting", "ridge"]
+    hist_gradient_boosting: HistGradientBoostingParams
+    ridge: RidgeParams
+{%- else -%}
 class ModelParams(Section):
     type: Literal["hist_gradient_boosting", "logistic_regression"]
     hist_gradient_boosting: HistGradientBoostingParams
     logistic_regression: LogisticRegressionParams
+{%- endif %}
 
     def hyperparameters(self) -> dict[str, float | int]:
         """Return the hyperparameters of the selected model type."""
@@ -68,8 +81,12 @@ class EvaluateParams(Section):
     metrics_path: Path
     fairness_path: Path
     plots_dir: Path
+{%- if cookiecutter.task == 'regression' %}
+    primary_metric: Literal["rmse", "mae", "r2"]
+{%- else %}
     primary_metric: Literal["roc_auc", "f1", "accuracy", "precision", "recall"]
     threshold: float = Field(gt=0, lt=1)
+{%- endif %}
 
 
 class PromotionParams(Section):

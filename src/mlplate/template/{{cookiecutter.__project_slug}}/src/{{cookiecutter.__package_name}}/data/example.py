@@ -15,7 +15,11 @@ GENDERS = ("female", "male")
 
 
 def make_customers(n_rows: int, *, seed: int) -> pd.DataFrame:
+{%- if cookiecutter.task == 'regression' %}
+    """Return ``n_rows`` customers with a ``next_year_spend`` target and a few missing values."""
+{%- else %}
     """Return ``n_rows`` customers with a binary ``churned`` target and a few missing values."""
+{%- endif %}
     rng = np.random.default_rng(seed)
     tenure = rng.integers(0, 73, n_rows)
     contract = rng.choice(CONTRACTS, n_rows, p=[0.55, 0.25, 0.20])
@@ -25,6 +29,21 @@ def make_customers(n_rows: int, *, seed: int) -> pd.DataFrame:
     support_calls = rng.poisson(1.5, n_rows)
     age = rng.integers(18, 86, n_rows)
     gender = rng.choice(GENDERS, n_rows)
+
+{%- if cookiecutter.task == 'regression' %}
+
+    # Months billed next year: long contracts and tenure keep customers, support calls lose them.
+    staying = (
+        1.5
+        + 1.0 * (contract == "two-year")
+        + 0.6 * (contract == "one-year")
+        + 0.03 * tenure
+        - 0.35 * support_calls
+        - 0.4 * (payment == "electronic-check")
+    )
+    months_billed = 12.0 / (1.0 + np.exp(-staying))
+    target = np.round(np.maximum(monthly * months_billed * rng.normal(1.0, 0.08, n_rows), 0.0), 2)
+{%- else %}
 
     logit = (
         -1.2
@@ -36,7 +55,8 @@ def make_customers(n_rows: int, *, seed: int) -> pd.DataFrame:
         + 0.55 * (payment == "electronic-check")
         - 0.010 * (age - 45)
     )
-    churned = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    target = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+{%- endif %}
 
     total[rng.random(n_rows) < 0.02] = np.nan
     payment[rng.random(n_rows) < 0.02] = None
@@ -51,6 +71,6 @@ def make_customers(n_rows: int, *, seed: int) -> pd.DataFrame:
             "monthly_charges": monthly,
             "total_charges": total,
             "support_calls": support_calls,
-            "churned": churned,
+            "{{ 'next_year_spend' if cookiecutter.task == 'regression' else 'churned' }}": target,
         }
     )

@@ -11,12 +11,12 @@ from {{ cookiecutter.__package_name }}.data.schema import validate
 
 
 def stratified_split(
-    frame: pd.DataFrame, *, target: str, test_size: float, seed: int
+    frame: pd.DataFrame, *, strata: pd.Series, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into (train, test), keeping the target's class balance in both."""
+    """Split rows into (train, test), keeping each stratum's share the same in both."""
     rng = np.random.default_rng(seed)
     test_rows: list[int] = []
-    for _, group in frame.groupby(target, sort=True):
+    for _, group in frame.groupby(strata, sort=True):
         positions = rng.permutation(len(group))
         n_test = max(1, round(len(group) * test_size)) if len(group) > 1 else 0
         test_rows.extend(group.index[positions[:n_test]])
@@ -28,8 +28,14 @@ def prepare(settings: Settings) -> tuple[int, int]:
     """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
     data = settings.params.data
     frame = validate(read_raw(settings.path(data.raw_path)))
+{%- if cookiecutter.task == 'regression' %}
+    # Deciles of the target as strata: low and high values are in both splits alike.
+    strata = pd.qcut(frame[data.target], q=10, labels=False, duplicates="drop")
+{%- else %}
+    strata = frame[data.target]  # the class balance is the same in both splits
+{%- endif %}
     train, test = stratified_split(
-        frame, target=data.target, test_size=data.test_size, seed=settings.params.seed
+        frame, strata=strata, test_size=data.test_size, seed=settings.params.seed
     )
     out = settings.path(data.prepared_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,11 @@ SCHEMA: tuple[Column, ...] = (
     Column("monthly_charges", "float", "Monthly bill", minimum=0, maximum=10_000),
     Column("total_charges", "float", "Billed since sign-up", nullable=True, minimum=0),
     Column("support_calls", "int", "Support calls last year", minimum=0, maximum=1_000),
+{%- if cookiecutter.task == 'regression' %}
+    Column("next_year_spend", "float", "Target: amount billed over the next 12 months", minimum=0),
+{%- else %}
     Column("churned", "int", "Target: left within 90 days (1) or not (0)", minimum=0, maximum=1),
+{%- endif %}
 )
 
 

@@ -14,11 +14,12 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.config import EvaluateParams, Settings
 from {{ cookiecutter.__package_name }}.features.build import feature_matrix
 from {{ cookiecutter.__package_name }}.models.metrics import (
-    classification_metrics,
-    roc_points,
+    predict_scores,
+    quality_metrics,
+    {{ 'residual_points' if cookiecutter.task == 'regression' else 'roc_points' }},
 )
 
 
@@ -28,20 +29,23 @@ def load_holdout(settings: Settings) -> pd.DataFrame:
 
 
 def score(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    """Positive-class probabilities of ``model`` on ``frame``."""
-    return model.predict_proba(feature_matrix(frame))[:, 1]
+    """What ``model`` predicts for each row of a featurized ``frame``."""
+    return predict_scores(model, feature_matrix(frame))
 
 
 def group_metrics(
-    frame: pd.DataFrame, y_score: np.ndarray, *, target: str, group_by: str, threshold: float
+    frame: pd.DataFrame,
+    y_score: np.ndarray,
+    *,
+    target: str,
+    group_by: str,
+    params: EvaluateParams,
 ) -> dict[str, dict[str, float]]:
     """Metrics for each value of a (sensitive) column, with the group's size."""
     groups = {}
     for value, rows in frame.groupby(group_by).groups.items():
         positions = frame.index.get_indexer(rows)
-        metrics = classification_metrics(
-            frame[target].to_numpy()[positions], y_score[positions], threshold=threshold
-        )
+        metrics = quality_metrics(frame[target].to_numpy()[positions], y_score[positions], params)
         groups[str(value)] = {"n": len(positions), **metrics}
     return groups
 
@@ -51,6 +55,22 @@ def write_json(path: Path, content: Any) -> None:
     path.write_text(json.dumps(content, indent=2) + "\n")
 
 
+{% if cookiecutter.task == 'regression' -%}
+def save_residuals_png(y_true: np.ndarray, y_score: np.ndarray, path: Path) -> None:
+    """Residuals against predictions (viewable offline, embedded by `dvc plots show`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(4.2, 3.2), dpi=100)
+    axes.scatter(y_score, y_true - y_score, s=6, alpha=0.5)
+    axes.axhline(0.0, color="black", linewidth=0.8)
+    axes.set(xlabel="predicted", ylabel="actual - predicted", title="Residuals")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+{%- else -%}
 def save_confusion_png(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> None:
     """A small confusion-matrix image (viewable offline, embedded by `dvc plots show`)."""
     import matplotlib
@@ -72,6 +92,7 @@ def save_confusion_png(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> No
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+{%- endif %}
 
 
 def evaluate(settings: Settings) -> dict[str, float]:
@@ -81,7 +102,7 @@ def evaluate(settings: Settings) -> dict[str, float]:
     frame = load_holdout(settings)
     y_true = frame[params.data.target].to_numpy()
     y_score = score(model, frame)
-    metrics = classification_metrics(y_true, y_score, threshold=params.evaluate.threshold)
+    metrics = quality_metrics(y_true, y_score, params.evaluate)
     write_json(settings.path(params.evaluate.metrics_path), {**metrics, "n_test": len(frame)})
 
     groups = group_metrics(
@@ -89,7 +110,7 @@ def evaluate(settings: Settings) -> dict[str, float]:
         y_score,
         target=params.data.target,
         group_by=params.data.sensitive_feature,
-        threshold=params.evaluate.threshold,
+        params=params.evaluate,
     )
     write_json(
         settings.path(params.evaluate.fairness_path),
@@ -98,6 +119,10 @@ def evaluate(settings: Settings) -> dict[str, float]:
 
     plots = settings.path(params.evaluate.plots_dir)
     plots.mkdir(parents=True, exist_ok=True)
+{%- if cookiecutter.task == 'regression' %}
+    write_json(plots / "residuals.json", residual_points(y_true, y_score))
+    save_residuals_png(y_true, y_score, plots / "residuals.png")
+{%- else %}
     y_pred = (y_score >= params.evaluate.threshold).astype(int)
     write_json(plots / "roc.json", roc_points(y_true, y_score))
     write_json(
@@ -105,5 +130,6 @@ def evaluate(settings: Settings) -> dict[str, float]:
         [{"actual": int(a), "predicted": int(p)} for a, p in zip(y_true, y_pred, strict=True)],
     )
     save_confusion_png(y_true, y_pred, plots / "confusion_matrix.png")
+{%- endif %}
 
     return metrics

@@ -11,7 +11,7 @@ from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
 from {{ cookiecutter.__package_name }}.models.evaluate import load_holdout, score
 from {{ cookiecutter.__package_name }}.models.metrics import (
     HIGHER_IS_BETTER,
-    classification_metrics,
+    quality_metrics,
 )
 from {{ cookiecutter.__package_name }}.models.promotion import Decision, decide
 from {{ cookiecutter.__package_name }}.tracking import client, read_run_info
@@ -58,10 +58,10 @@ def _holdout_score(settings: Settings, model_uri: str) -> float:
     mlflow.set_tracking_uri(settings.tracking_uri)
     params = settings.params
     frame = load_holdout(settings)
-    metrics = classification_metrics(
+    metrics = quality_metrics(
         frame[params.data.target].to_numpy(),
         score(mlflow.sklearn.load_model(model_uri), frame),
-        threshold=params.evaluate.threshold,
+        params.evaluate,
     )
     return metrics[params.evaluate.primary_metric]
 

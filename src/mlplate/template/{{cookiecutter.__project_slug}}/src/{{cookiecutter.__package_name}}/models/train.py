@@ -10,9 +10,15 @@ from typing import Any
 import joblib
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+{%- if cookiecutter.task == 'regression' %}
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
+{%- else %}
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+{%- endif %}
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -23,7 +29,7 @@ from {{ cookiecutter.__package_name }}.features.build import (
     feature_matrix,
 )
 from {{ cookiecutter.__package_name }}.lineage import lineage_tags
-from {{ cookiecutter.__package_name }}.models.metrics import classification_metrics
+from {{ cookiecutter.__package_name }}.models.metrics import predict_scores, quality_metrics
 from {{ cookiecutter.__package_name }}.tracking import start_tracking
 
 # The serving environment of a logged model: pinned to what trained it (inferring costs ~3 s).
@@ -47,11 +53,15 @@ def build_model(settings: Settings) -> Pipeline:
         ]
     )
     if model.type == "hist_gradient_boosting":
-        estimator: Any = HistGradientBoostingClassifier(
+        estimator: Any = HistGradientBoosting{{ 'Regressor' if cookiecutter.task == 'regression' else 'Classifier' }}(
             random_state=settings.params.seed, **model.hist_gradient_boosting.model_dump()
         )
     else:
+{%- if cookiecutter.task == 'regression' %}
+        estimator = Ridge(**model.ridge.model_dump())
+{%- else %}
         estimator = LogisticRegression(**model.logistic_regression.model_dump())
+{%- endif %}
     return Pipeline([("preprocess", preprocess), ("estimator", estimator)])
 
 
@@ -86,9 +96,7 @@ def train(settings: Settings) -> dict[str, Any]:
         data_paths=[params.data.raw_path, train_path],
         params_hash=settings.params_hash,
     )
-    fit_metrics = classification_metrics(
-        target, model.predict_proba(features)[:, 1], threshold=params.evaluate.threshold
-    )
+    fit_metrics = quality_metrics(target, predict_scores(model, features), params.evaluate)
     mlflow = start_tracking(settings)
     from mlflow.models import infer_signature
 

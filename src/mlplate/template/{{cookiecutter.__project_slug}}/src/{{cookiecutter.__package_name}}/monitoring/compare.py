@@ -9,7 +9,7 @@ import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.models.metrics import classification_metrics
+from {{ cookiecutter.__package_name }}.models.metrics import quality_metrics
 
 
 def logged_predictions(settings: Settings) -> pd.DataFrame:
@@ -39,14 +39,15 @@ def compare_models(settings: Settings) -> dict[str, Any]:
     joined = logged_predictions(settings).merge(feedback, on="record_id")
     if joined.empty:
         raise ProjectError("no logged prediction has a label in the feedback file yet")
-    threshold = settings.params.evaluate.threshold
     models = {}
     for (role, version), rows in joined.groupby(["model", "model_version"], dropna=False):
         models[str(role)] = {
             "version": None if pd.isna(version) else str(version),
             "n_labeled": len(rows),
-            **classification_metrics(
-                rows["label"].to_numpy(int), rows["prediction"].to_numpy(float), threshold=threshold
+            **quality_metrics(
+                rows["label"].to_numpy({{ 'float' if cookiecutter.task == 'regression' else 'int' }}),
+                rows["prediction"].to_numpy(float),
+                settings.params.evaluate,
             ),
         }
     result = {"primary_metric": settings.params.evaluate.primary_metric, "models": models}

@@ -107,7 +107,7 @@ def feature_drift(
 
 
 def prediction_shift(reference: np.ndarray, current: np.ndarray, *, p_value: float) -> dict:
-    """KS test between reference and current predicted probabilities."""
+    """KS test between the reference and current distributions of the model's predictions."""
     result = stats.ks_2samp(reference, current)
     return {
         "test": "ks",

@@ -20,6 +20,7 @@ from {{ cookiecutter.__package_name }}.features.build import (
     add_features,
     feature_matrix,
 )
+from {{ cookiecutter.__package_name }}.models.metrics import predict_scores
 from {{ cookiecutter.__package_name }}.monitoring.drift import (
     feature_drift,
     prediction_shift,
@@ -97,9 +98,9 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
         current_scores = (
             raw["prediction"].to_numpy(float)
             if "prediction" in raw
-            else model.predict_proba(feature_matrix(current_features))[:, 1]
+            else predict_scores(model, feature_matrix(current_features))
         )
-        reference_scores = model.predict_proba(feature_matrix(reference))[:, 1]
+        reference_scores = predict_scores(model, feature_matrix(reference))
         summary["prediction_shift"] = prediction_shift(
             reference_scores, np.asarray(current_scores), p_value=monitoring.p_value
         )

@@ -45,8 +45,14 @@ class ServingState:
         self.logger = PredictionLogger(serving.prediction_log)
         self.random = random.Random()
         self.batchers: dict[str, MicroBatcher] = {}
+{%- if cookiecutter.task == 'classification' %}
+        self.threshold = 0.5
+{%- endif %}
 
     def load(self, settings: Settings, loader: Loader) -> None:
+{%- if cookiecutter.task == 'classification' %}
+        self.threshold = settings.params.evaluate.threshold  # the cut-off evaluation used
+{%- endif %}
         try:
             self.champion, self.challenger = loader(settings, self.serving)
         except Exception as error:  # any failure leaves the app alive and not ready
@@ -79,10 +85,14 @@ class ServingState:
             "request_id": request_id,
             "model": answering.role,
             "model_version": answering.version,
+{%- if cookiecutter.task == 'regression' %}
+            "predictions": [{"prediction": round(float(score), 4)} for score in scores],
+{%- else %}
             "predictions": [
-                {"probability": round(float(score), 6), "label": int(score >= 0.5)}
+                {"probability": round(float(score), 6), "label": int(score >= self.threshold)}
                 for score in scores
             ],
+{%- endif %}
         }
 
     async def _shadow(self, request_id: str, records: list[dict[str, Any]], now: float) -> None:

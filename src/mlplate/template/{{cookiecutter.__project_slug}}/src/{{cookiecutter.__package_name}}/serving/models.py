@@ -11,6 +11,7 @@ import pandas as pd
 from {{ cookiecutter.__package_name }}.config import ServingSettings, Settings
 from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
 from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
+from {{ cookiecutter.__package_name }}.models.metrics import predict_scores
 
 
 @dataclass
@@ -25,9 +26,9 @@ class LoadedModel:
     lineage: dict[str, str] = field(default_factory=dict)
 
     def score(self, records: list[dict[str, Any]]) -> np.ndarray:
-        """Positive-class probabilities for raw input records."""
+        """The model's scores for raw input records (see models.metrics.predict_scores)."""
         frame = add_features(pd.DataFrame.from_records(records))
-        return self.model.predict_proba(feature_matrix(frame))[:, 1]
+        return predict_scores(self.model, feature_matrix(frame))
 
     def metadata(self) -> dict[str, Any]:
         return {
