@@ -21,11 +21,13 @@ SCRIPTS = {
     "generate.py": ["--repeat", "7"],
     "project.py": ["--repeat", "3"],
     "serving.py": ["--requests", "10000", "--concurrency", "32"],
+    "scale_out.py": ["--repeat", "3"],
 }
 QUICK = {
     "generate.py": ["--repeat", "3"],
     "project.py": ["--repeat", "1"],
     "serving.py": ["--requests", "2000", "--concurrency", "32"],
+    "scale_out.py": ["--repeat", "1"],
 }
 PACKAGES = ("mlplate", "copier", "cookiecutter", "jinja2", "typer")
 

@@ -172,6 +172,32 @@ def test_projects_from_mlplate_new_update_from_the_bundled_history(tmp_path, cli
     assert not (dest / ".github").exists()
 
 
+def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
+    """Local remote and no orchestrator -> S3 remote and Kubeflow, code edits kept."""
+    dest = tmp_path / "fresh"
+    assert cli("new", str(dest), "--defaults").exit_code == 0
+    train = dest / "src" / "fresh" / "models" / "train.py"
+    edit(train, "import joblib", "# tuned by us\nimport joblib")
+    commit(dest, "our edit")
+    result = cli(
+        "update",
+        str(dest),
+        "--data",
+        "dvc_remote=s3",
+        "--data",
+        "s3_bucket=team-data",
+        "--data",
+        "orchestrator=kubeflow",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "url = s3://team-data/fresh/dvc" in (dest / ".dvc" / "config").read_text()
+    assert '"dvc-s3>=3"' in (dest / "pyproject.toml").read_text()
+    assert (dest / "src" / "fresh" / "orchestration" / "kfp_pipeline.py").is_file()
+    assert "# tuned by us" in train.read_text()
+    commit(dest, "scaled out")
+    assert cli("check", str(dest)).exit_code == 0
+
+
 def test_the_history_bundle_holds_every_tagged_release_and_the_current_version(tmp_path):
     """Released versions come from the repository's tags; each is the template folder alone."""
     from mlplate.history import build_bundle
