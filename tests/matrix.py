@@ -69,7 +69,7 @@ def combo_id(combo: dict[str, Any]) -> str:
     return "-".join(parts)
 
 
-def pairwise(values: dict[str, tuple[Any, ...]], tries: int = 40) -> list[dict[str, Any]]:
+def pairwise(values: dict[str, tuple[Any, ...]], tries: int = 10) -> list[dict[str, Any]]:
     """A small set of combinations in which every pair of values of two answers appears.
 
     Greedy: repeatedly take the combination covering the most pairs not covered yet,

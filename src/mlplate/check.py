@@ -29,6 +29,7 @@ MANAGED = (
     ".pre-commit-config.yaml",
     "Dockerfile",
     ".dockerignore",
+    "pipeline.Dockerfile",
     ".dvc/config",
 )
 REQUIRED_STAGES = ("prepare", "featurize", "train", "evaluate")
