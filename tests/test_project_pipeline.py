@@ -193,7 +193,8 @@ def test_pull_request_check_blocks_a_regression_and_reports_an_improvement(tmp_p
 
 def test_regression_task_trains_gates_on_rmse_and_serves_values(tmp_path, environments):
     """task=regression: metrics, residual plots, a lower-is-better gate, numeric answers."""
-    project = new_project(tmp_path, task="regression")
+    # Its own package name: the shared environment then holds both projects' editable installs.
+    project = new_project(tmp_path, task="regression", project_name="demo-regression")
     environments.setup(project)
     set_params(project, **{"max_iter: 150": "max_iter: 8"})
     run("make", "all", cwd=project)
@@ -263,12 +264,14 @@ def serve_and_predict(project: Path, **env: str) -> dict:
     from tests.shell import project_env
 
     port = free_port()
+    output = project / "logs" / f"serve-{port}.log"
+    output.parent.mkdir(exist_ok=True)
     server = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
         cwd=project,
         env=project_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -280,7 +283,7 @@ def serve_and_predict(project: Path, **env: str) -> dict:
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, "the app exited"
+            assert server.poll() is None, f"the app exited:\n{output.read_text()[-3000:]}"
             time.sleep(0.5)
         else:
             raise AssertionError("the app was not ready within 90 s")
