@@ -43,6 +43,42 @@ def test_new_rejects_bad_answers_and_writes_nothing(cli, tmp_path, pair, expecte
     assert listing(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        (
+            ["dvc_remote=s3", "s3_bucket=Team_Data"],
+            "s3_bucket 'Team_Data' is not a valid bucket name",
+        ),
+        (["dvc_remote=s3", "s3_bucket=ab"], "s3_bucket 'ab' is not a valid bucket name"),
+        (
+            ["dvc_remote=s3", "s3_endpoint_url=minio:9000"],
+            "s3_endpoint_url 'minio:9000' is not an http(s) URL",
+        ),
+        (
+            ["mlflow_tracking=server", "mlflow_tracking_uri=mlflow.internal"],
+            "is not an http(s) URL",
+        ),
+        (["dvc_remote=gcs"], "dvc_remote='gcs' is not a choice; use one of: local, s3, none"),
+        (["orchestrator=airflow"], "use one of: none, kubeflow"),
+        (["task=ranking"], "use one of: classification, regression"),
+    ],
+)
+def test_new_rejects_bad_infrastructure_answers(cli, tmp_path, pairs, expected):
+    options = [item for pair in pairs for item in ("--data", pair)]
+    result = cli("new", str(tmp_path / "proj"), "--defaults", *options)
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert listing(tmp_path) == []
+
+
+def test_s3_answers_are_only_checked_when_the_remote_is_s3(cli, tmp_path):
+    result = cli("new", str(tmp_path / "proj"), "--defaults", "--no-git", "--data", "s3_bucket=X_")
+    assert result.exit_code == 0, result.stderr
+    assert "s3://" not in (tmp_path / "proj" / ".dvc" / "config").read_text()
+
+
 def test_new_reports_every_bad_answer_on_its_own_line(cli, tmp_path):
     result = cli(
         "new", str(tmp_path / "p"), "--data", "ci=x", "--data", "author_email=y", "--defaults"
