@@ -17,7 +17,7 @@ INDEPENDENT = {"python_version", "license"}
 # task changes the model code, its tests, serving responses, the model card and CI reports.
 INTERACTING_GROUPS = (
     ("ci", "serving", "docker", "docs", "pre_commit"),
-    ("ci", "dvc_remote", "mlflow_tracking"),
+    ("ci", "dvc_remote", "mlflow_tracking", "orchestrator"),
     ("serving", "docker", "dvc_remote", "orchestrator"),
     ("task", "serving", "docs", "ci"),
 )
