@@ -72,3 +72,20 @@ def test_version_flag_prints_the_package_version(cli):
     result = cli("--version")
     assert result.exit_code == 0
     assert result.stdout.strip() == f"mlplate {__version__}"
+
+
+def test_both_engines_give_the_same_project_answers_file_included(cli, tmp_path):
+    from tests.conftest import tree
+
+    options = ["--defaults", "--no-git", "--data", "dvc_remote=s3", "--data", "task=regression"]
+    for engine in ("cookiecutter", "copier"):
+        (tmp_path / engine).mkdir()
+        result = cli("new", str(tmp_path / engine / "same-model"), "--engine", engine, *options)
+        assert result.exit_code == 0, result.stderr
+        assert f"with {engine} in" in result.stdout
+    by_cookiecutter = tree(tmp_path / "cookiecutter" / "same-model")
+    assert by_cookiecutter == tree(tmp_path / "copier" / "same-model")
+    answers = yaml.safe_load(by_cookiecutter[".copier-answers.yml"])
+    assert answers["_commit"] == f"v{__version__}"
+    assert answers["s3_bucket"] == "ml-data"  # asked because dvc_remote is s3
+    assert "mlflow_tracking_uri" not in answers  # not asked: mlflow_tracking is local

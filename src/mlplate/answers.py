@@ -24,6 +24,16 @@ class Question:
     default: Any
     help: str
     choices: tuple[Any, ...] = ()
+    when: str | bool = True
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        """Whether copier asks (and records) this question for these answers."""
+        if isinstance(self.when, bool):
+            return self.when
+        import jinja2
+
+        rendered = jinja2.Environment().from_string(self.when).render(**answers)
+        return rendered.strip().lower() in TRUE_WORDS
 
     def parse(self, raw: Any) -> Any:
         """Convert a raw value (a ``--data`` string or a YAML scalar) to this question's type."""
@@ -69,6 +79,7 @@ def questions() -> tuple[Question, ...]:
                 default=spec.get("default"),
                 help=spec.get("help", ""),
                 choices=tuple(spec.get("choices", ())),
+                when=spec.get("when", True),
             )
         )
     return tuple(found)

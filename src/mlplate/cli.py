@@ -110,8 +110,8 @@ def new(
         typer.Option("--preset", help="Team preset: default answers, and locked ones."),
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="Rendering engine: copier or cookiecutter.")
-    ] = "copier",
+        str, typer.Option(help="Rendering engine: cookiecutter or copier (same files).")
+    ] = "cookiecutter",
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Run git init and an initial commit.")
     ] = True,

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlplate.answers_file import ANSWERS_FILE
 from mlplate.changelog import changes_between
 from mlplate.errors import MlplateError
 from mlplate.history import history_bundle
 
 TEMPLATE_URL = "https://github.com/mlplate/mlplate-template.git"
-ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_MARKER = "<<<<<<< "
 
 
