@@ -89,3 +89,23 @@ def test_both_engines_give_the_same_project_answers_file_included(cli, tmp_path)
     assert answers["_commit"] == f"v{__version__}"
     assert answers["s3_bucket"] == "ml-data"  # asked because dvc_remote is s3
     assert "mlflow_tracking_uri" not in answers  # not asked: mlflow_tracking is local
+
+
+def test_interactive_prompts_skip_questions_that_do_not_apply(monkeypatch, tmp_path):
+    import typer
+
+    from mlplate.cli import _prompt_missing
+
+    asked: list[str] = []
+
+    def answer_default(text, default=None):
+        asked.append(text.split(":", 1)[0])
+        return default
+
+    monkeypatch.setattr(typer, "prompt", answer_default)
+    _prompt_missing({"dvc_remote": "local"}, tmp_path / "p")
+    assert "s3_bucket" not in asked and "task" in asked
+    asked.clear()
+    answers = _prompt_missing({"dvc_remote": "s3", "mlflow_tracking": "server"}, tmp_path / "p")
+    assert {"s3_bucket", "s3_endpoint_url", "mlflow_tracking_uri"} <= set(asked)
+    assert answers["s3_bucket"] == "ml-data"

@@ -26,6 +26,13 @@ class Question:
     choices: tuple[Any, ...] = ()
     when: str | bool = True
 
+    @property
+    def condition(self) -> str:
+        """The answers that make copier ask this question (empty when it always asks)."""
+        if not isinstance(self.when, str):
+            return ""
+        return self.when.strip().removeprefix("{{").removesuffix("}}").strip()
+
     def applies(self, answers: Mapping[str, Any]) -> bool:
         """Whether copier asks (and records) this question for these answers."""
         if isinstance(self.when, bool):

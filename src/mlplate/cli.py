@@ -71,12 +71,12 @@ def main(
 
 
 def _prompt_missing(given: dict[str, Any], dest: Path) -> dict[str, Any]:
-    """Ask every question not answered yet (interactive terminals only)."""
-    from mlplate.answers import questions
+    """Ask every question not answered yet that applies (interactive terminals only)."""
+    from mlplate.answers import default_answers, questions
 
     answers = dict(given)
     for question in questions():
-        if question.name in answers:
+        if question.name in answers or not question.applies({**default_answers(), **answers}):
             continue
         default = dest.name if question.name == "project_name" else question.default
         label = question.help or question.name
@@ -220,8 +220,13 @@ def options() -> None:
         table = Table(Column("question", no_wrap=True), "type", "choices", "default", "help")
         for question in questions():
             choices = ", ".join(map(str, question.choices)) or "-"
+            condition = f" (asked when {question.condition})" if question.condition else ""
             table.add_row(
-                question.name, question.type, choices, str(question.default), question.help
+                question.name,
+                question.type,
+                choices,
+                str(question.default),
+                question.help + condition,
             )
         Console(soft_wrap=True).print(table)
 

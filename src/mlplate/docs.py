@@ -32,8 +32,10 @@ def options_markdown() -> str:
             "`true`, `false`" if question.type == "bool" else "free text"
         )
         default = str(question.default).lower() if question.type == "bool" else question.default
+        condition = f" (asked when `{question.condition}`)" if question.condition else ""
         lines.append(
-            f"| `{question.name}` | {question.type} | {choices} | `{default}` | {question.help} |"
+            f"| `{question.name}` | {question.type} | {choices} | `{default}` | "
+            f"{question.help}{condition} |"
         )
     derived = [
         name
