@@ -42,23 +42,66 @@ def _settings(params: Path) -> Settings:
     return load_settings(params)
 
 
-@app.command("make-dataset")
+@app.command()
 @stage
-def make_dataset(
-    params: ParamsOption = Path("params.yaml"),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write the example raw dataset (skipped when the file exists)."""
-    from {{ cookiecutter.__package_name }}.data.ingest import write_example_data
+def data(params: ParamsOption = Path("params.yaml")) -> None:
+    """Check the raw data against the contract and track it with DVC (the example if allowed)."""
+    from {{ cookiecutter.__package_name }}.data.versioning import ensure_raw_data
 
-    settings = _settings(params)
-    data = settings.params.data
-    path = settings.path(data.raw_path)
-    if path.exists() and not force:
-        typer.echo(f"{path} exists; keeping it (use --force to regenerate)")
-        return
-    write_example_data(path, n_rows=data.n_rows, seed=settings.params.seed)
-    typer.echo(f"wrote {data.n_rows} rows to {path}")
+    typer.echo(ensure_raw_data(_settings(params)))
+
+
+@app.command("use-data")
+@stage
+def use_data(
+    source: Annotated[Path, typer.Argument(help="Your dataset: a CSV or Parquet file.")],
+    target: Annotated[str, typer.Option(help="The column to predict.")],
+    task: Annotated[
+        str | None, typer.Option(help="classification or regression (guessed when omitted).")
+    ] = None,
+    sensitive: Annotated[
+        str, typer.Option(help="Comma-separated sensitive columns (metrics per group).")
+    ] = "",
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Adopt a dataset: copy it to data/raw, infer data/contract.yaml, point params.yaml at it."""
+    from {{ cookiecutter.__package_name }}.data.adopt import use_data as run
+
+    if task not in (None, "classification", "regression"):
+        raise ProjectError(f"TASK must be classification or regression, not {task!r}")
+    columns = tuple(name.strip() for name in sensitive.split(",") if name.strip())
+    adoption = run(_settings(params), source, target=target, task=task, sensitive=columns)
+    contract = adoption.contract
+    typer.echo(
+        f"adopted {adoption.raw_path} ({adoption.rows} rows) as dataset {contract.name!r}: "
+        f"{contract.task}, target {contract.target!r}"
+    )
+    for name, spec in contract.columns.items():
+        allowed = (
+            ", ".join(map(str, spec.categories))
+            if spec.categories
+            else f"{spec.min:g} to {spec.max:g}"
+            if spec.min is not None and spec.max is not None
+            else ""
+        )
+        nullable = ", may be missing" if spec.nullable else ""
+        typer.echo(f"  {name:<28} {spec.type:<12} {spec.role:<10} {allowed[:60]}{nullable}")
+    for note in adoption.notes:
+        typer.echo(f"review: {note}")
+    typer.echo(
+        f"wrote {_settings(params).params.data.contract_path} and params.yaml (registered model "
+        f"{adoption.registered_model!r}). Review the contract, commit, then run `make all`."
+    )
+
+
+@app.command()
+@stage
+def validate(params: ParamsOption = Path("params.yaml")) -> None:
+    """Check the raw data against the data contract (stage `validate`)."""
+    from {{ cookiecutter.__package_name }}.data.prepare import check_raw_data
+
+    summary = check_raw_data(_settings(params))
+    typer.echo(f"valid: {summary['rows']} rows, {summary['columns']} columns")
 
 
 @app.command()
@@ -102,11 +145,16 @@ def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
 
 @app.command()
 @stage
-def register(params: ParamsOption = Path("params.yaml")) -> None:
+def register(
+    params: ParamsOption = Path("params.yaml"),
+    allow_uncommitted: Annotated[
+        bool, typer.Option(help="Promote a model trained from uncommitted changes.")
+    ] = False,
+) -> None:
     """Register the model; move `champion` only if it beats the champion by min_delta."""
     from {{ cookiecutter.__package_name }}.models.registry import register as run
 
-    report = run(_settings(params))
+    report = run(_settings(params), allow_uncommitted=allow_uncommitted)
     verdict = "promoted to champion" if report["promote"] else "kept as challenger"
     typer.echo(f"version {report['candidate_version']} {verdict}: {report['reason']}")
 

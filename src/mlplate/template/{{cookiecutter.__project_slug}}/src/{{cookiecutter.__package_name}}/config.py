@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from {{ cookiecutter.__package_name }}.data.contract import Contract, first_error, load_contract
+from {{ cookiecutter.__package_name }}.errors import ProjectError
 
 {% if cookiecutter.mlflow_tracking == 'server' -%}
 # The team's MLflow server (`make mlflow-server` starts one here); MLFLOW_TRACKING_URI overrides it.
@@ -27,14 +30,24 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RAW_DIR = Path("data/raw")  # the folder DVC tracks (data/raw.dvc) and dvc.yaml depends on
+
+
 class DataParams(Section):
     raw_path: Path
-    n_rows: int = Field(gt=0)
+    contract_path: Path
+    example_rows: int = Field(gt=0)
     test_size: float = Field(gt=0, lt=1)
-    target: str
-    sensitive_feature: str
+    validation_report: Path
     prepared_dir: Path
     features_dir: Path
+
+    @field_validator("raw_path")
+    @classmethod
+    def _inside_raw_dir(cls, path: Path) -> Path:
+        if path.parent != RAW_DIR:
+            raise ValueError(f"must be a file directly in {RAW_DIR}/ (the folder DVC tracks)")
+        return path
 
 
 class HistGradientBoostingParams(Section):
@@ -44,28 +57,14 @@ class HistGradientBoostingParams(Section):
     l2_regularization: float = Field(ge=0)
 
 
-{% if cookiecutter.task == 'classification' -%}
-class LogisticRegressionParams(Section):
-    C: float = Field(gt=0)
-    max_iter: int = Field(gt=0)
-
-
-{% endif -%}
-{% if cookiecutter.task == 'regression' -%}
-class RidgeParams(Section):
-    alpha: float = Field(ge=0)
+class LinearParams(Section):
+    alpha: float = Field(gt=0)  # L2 strength: Ridge's alpha, LogisticRegression's 1/C
 
 
 class ModelParams(Section):
-    type: Literal["hist_gradient_boosting", "ridge"]
+    type: Literal["hist_gradient_boosting", "linear"]
     hist_gradient_boosting: HistGradientBoostingParams
-    ridge: RidgeParams
-{%- else -%}
-class ModelParams(Section):
-    type: Literal["hist_gradient_boosting", "logistic_regression"]
-    hist_gradient_boosting: HistGradientBoostingParams
-    logistic_regression: LogisticRegressionParams
-{%- endif %}
+    linear: LinearParams
 
     def hyperparameters(self) -> dict[str, float | int]:
         """Return the hyperparameters of the selected model type."""
@@ -81,12 +80,8 @@ class EvaluateParams(Section):
     metrics_path: Path
     fairness_path: Path
     plots_dir: Path
-{%- if cookiecutter.task == 'regression' %}
-    primary_metric: Literal["rmse", "mae", "r2"]
-{%- else %}
-    primary_metric: Literal["roc_auc", "f1", "accuracy", "precision", "recall"]
-    threshold: float = Field(gt=0, lt=1)
-{%- endif %}
+    primary_metric: str  # checked against the task's metrics (models/tasks.py)
+    threshold: float = Field(gt=0, lt=1)  # binary classification only
 
 
 class PromotionParams(Section):
@@ -124,6 +119,7 @@ class Settings(Section):
     """Everything a stage needs: the parameters and where MLflow lives."""
 
     params: Params
+    contract: Contract
     tracking_uri: str = DEFAULT_TRACKING_URI
     root: Path = Path(".")
 
@@ -144,19 +140,22 @@ class ServingSettings(Section):
     model_uri: str | None = None
     challenger_uri: str | None = None
     canary_fraction: float = Field(default=0.0, ge=0, le=1)
+    canary_allow_failed: bool = False  # send canary traffic to a challenger that failed the gate
     shadow: bool = False
     max_batch_size: int = Field(default=1000, gt=0)
     prediction_log: Path | None = None
 
 
 def load_serving_settings(settings: Settings) -> ServingSettings:
-    """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, SHADOW, MAX_BATCH_SIZE, PREDICTION_LOG."""
+    """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
+    MAX_BATCH_SIZE, PREDICTION_LOG."""
     env = os.environ
     log = env.get("PREDICTION_LOG")
     return ServingSettings(
         model_uri=env.get("MODEL_URI") or None,
         challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
         canary_fraction=float(env.get("CANARY_FRACTION") or 0),
+        canary_allow_failed=env.get("CANARY_ALLOW_FAILED", "").strip().lower() in {"1", "true", "yes"},
         shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
         max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
         prediction_log=Path(log)
@@ -168,9 +167,18 @@ def load_serving_settings(settings: Settings) -> ServingSettings:
 def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     """Build Settings from params.yaml and the environment (MLFLOW_TRACKING_URI)."""
     params_path = Path(params_path)
-    raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{params_path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    try:
+        params = Params.model_validate(raw)
+    except ValidationError as error:
+        raise ProjectError(f"{params_path}: {first_error(error)}") from None
+    root = params_path.parent
     return Settings(
-        params=Params.model_validate(raw),
+        params=params,
+        contract=load_contract(root / params.data.contract_path),
         tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI,
-        root=params_path.parent,
+        root=root,
     )

@@ -11,7 +11,17 @@ import yaml
 
 TAG_PREFIX = "lineage."
 # Files the pipeline itself rewrites: they do not make a training run "dirty".
-PIPELINE_OUTPUTS = ("dvc.lock", "reports", "data", "models")
+# The data contract and the data pointer (data/raw.dvc) do count: they define the training data.
+PIPELINE_OUTPUTS = (
+    "dvc.lock",
+    "reports",
+    "models",
+    "data/.gitignore",
+    "data/raw",
+    "data/prepared",
+    "data/features",
+    "data/monitoring",
+)
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.models.metrics import HIGHER_IS_BETTER
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.models.promotion import decide, regression_exceeds
 
 MARKER = "<!-- {{ cookiecutter.__package_name }}-model-report -->"
@@ -65,9 +65,10 @@ def render_report(
     primary: str,
     min_delta: float,
     max_regression: float,
+    higher_is_better: bool = True,
 ) -> Report:
     """Render the Markdown report from flattened DVC diffs ({name: {old, new}})."""
-    higher = HIGHER_IS_BETTER.get(primary, True)
+    higher = higher_is_better
     entry = metrics_diff.get(primary)
     if entry is None or entry.get("new") is None:
         raise ProjectError(f"metric {primary!r} is missing from the current metrics; run dvc repro")
@@ -143,6 +144,7 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
         primary=settings.params.evaluate.primary_metric,
         min_delta=promotion.min_delta,
         max_regression=promotion.max_regression,
+        higher_is_better=task_for(settings).higher_is_better[settings.params.evaluate.primary_metric],
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown)

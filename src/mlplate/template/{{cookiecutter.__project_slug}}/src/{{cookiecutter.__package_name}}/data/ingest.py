@@ -1,32 +1,74 @@
-"""Ingest: where the raw data comes from. Replace ``read_raw`` to use your own source."""
+"""Ingest: read the raw table (CSV or Parquet), with one-line errors for files that are not tables."""
 
 from __future__ import annotations
 
+import csv
+import io
+import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.data.example import make_customers
 from {{ cookiecutter.__package_name }}.errors import DataValidationError
 
-
-def write_example_data(path: Path, *, n_rows: int, seed: int) -> Path:
-    """Write the example dataset to ``path`` (CSV)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    make_customers(n_rows, seed=seed).to_csv(path, index=False)
-    return path
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SNIFF_BYTES = 1 << 16
+PROGRESS_FROM_BYTES = 50 << 20  # show a progress bar for files larger than this (on a terminal)
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read the raw dataset. Swap this for a database query, a data-lake read, etc."""
-    if not path.exists():
-        raise DataValidationError(f"raw data {path} does not exist; run `make data` to create it")
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
+def _check_text_header(path: Path) -> None:
+    """Refuse binary files and duplicated column names before pandas reads the file."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if b"\0" in head:
         raise DataValidationError(
-            f"raw data {path} is empty; restore it with `dvc checkout`"
-        ) from None
+            f"{path} is not a text file (binary data at byte {head.index(0)}); "
+            "export it as CSV (UTF-8) or Parquet"
+        )
+    try:
+        first_line = head.decode("utf-8").splitlines()[0] if head.strip() else ""
+    except UnicodeDecodeError:
+        raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
+    names = next(csv.reader(io.StringIO(first_line)), [])
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise DataValidationError(
+            f"{path} line 1: duplicated column names {duplicated}; give every column its own name"
+        )
+
+
+def _open(path: Path) -> Any:
+    """The file, through a progress bar when it is large and a person is watching."""
+    if path.stat().st_size >= PROGRESS_FROM_BYTES and sys.stderr.isatty():
+        from rich.progress import open as progress_open
+
+        return progress_open(path, "rb", description=f"reading {path.name}")
+    return path.open("rb")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file; any problem with the file itself is a DataValidationError."""
+    if not path.is_file():
+        raise DataValidationError(f"{path} does not exist")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # pyarrow raises many types for a damaged file
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise DataValidationError(f"{path} is not a readable Parquet file: {first}") from None
+        duplicated = sorted({n for n in frame.columns if list(frame.columns).count(n) > 1})
+        if duplicated:
+            raise DataValidationError(f"{path}: duplicated column names {duplicated}")
+        return frame
+    _check_text_header(path)
+    try:
+        with _open(path) as handle:
+            return pd.read_csv(handle, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(f"{path} is empty; restore it with `make pull`") from None
+    except UnicodeDecodeError:
+        raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
     except pd.errors.ParserError as error:
         first_line = str(error).strip().splitlines()[0]
-        raise DataValidationError(f"raw data {path} is not valid CSV: {first_line}") from None
+        raise DataValidationError(f"{path} is not valid CSV: {first_line}") from None

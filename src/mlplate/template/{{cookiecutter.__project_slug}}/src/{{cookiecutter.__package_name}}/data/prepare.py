@@ -1,13 +1,60 @@
-"""Stage `prepare`: ingest the raw data, validate it, split it into train and test."""
+"""Stages `validate` and `prepare`: check the raw data against the contract, then split it."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
-from {{ cookiecutter.__package_name }}.data.ingest import read_raw
-from {{ cookiecutter.__package_name }}.data.schema import validate
+from {{ cookiecutter.__package_name }}.data.contract import validate, validation_problems
+from {{ cookiecutter.__package_name }}.data.ingest import read_table
+from {{ cookiecutter.__package_name }}.errors import DataValidationError
+
+MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
+MIN_ROWS_PER_CLASS = 2
+
+
+def check_raw_data(settings: Settings) -> dict[str, int]:
+    """Validate the raw file against the contract (stage `validate`); return its shape.
+
+    Nothing is written on invalid data, so DVC never runs the stages after it and their
+    outputs stay as they were.
+    """
+    path = settings.path(settings.params.data.raw_path)
+    frame = read_table(path)
+    problems = validation_problems(frame, settings.contract)
+    if problems:
+        raise DataValidationError(f"{path} breaks the data contract: " + "; ".join(problems))
+    check_trainable(frame, settings)
+    summary = {"rows": len(frame), "columns": len(frame.columns)}
+    report = settings.path(settings.params.data.validation_report)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def check_trainable(frame: pd.DataFrame, settings: Settings) -> None:
+    """Enough rows, and for classification at least two classes with two rows each."""
+    contract, path = settings.contract, settings.params.data.raw_path
+    if len(frame) < MIN_ROWS:
+        raise DataValidationError(
+            f"{path} has {len(frame)} rows; at least {MIN_ROWS} are needed to train and hold out a test split"
+        )
+    if contract.task == "classification":
+        counts = frame[contract.target].value_counts()
+        if len(counts) < 2:
+            raise DataValidationError(
+                f"{path}: the target '{contract.target}' has a single class ({counts.index[0]!r}); "
+                "a classifier needs at least two"
+            )
+        rare = sorted(str(label) for label, n in counts.items() if n < MIN_ROWS_PER_CLASS)
+        if rare:
+            raise DataValidationError(
+                f"{path}: classes {rare} of '{contract.target}' have fewer than {MIN_ROWS_PER_CLASS} rows; "
+                "collect more examples or merge them into another class"
+            )
 
 
 def stratified_split(
@@ -24,18 +71,23 @@ def stratified_split(
     return frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
 
 
+def split_strata(frame: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Classes for classification; deciles of the target for regression."""
+    target = frame[settings.contract.target]
+    if settings.contract.task == "classification":
+        return target.astype(str)
+    return pd.qcut(target, q=10, labels=False, duplicates="drop")
+
+
 def prepare(settings: Settings) -> tuple[int, int]:
     """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
     data = settings.params.data
-    frame = validate(read_raw(settings.path(data.raw_path)))
-{%- if cookiecutter.task == 'regression' %}
-    # Deciles of the target as strata: low and high values are in both splits alike.
-    strata = pd.qcut(frame[data.target], q=10, labels=False, duplicates="drop")
-{%- else %}
-    strata = frame[data.target]  # the class balance is the same in both splits
-{%- endif %}
+    path = settings.path(data.raw_path)
+    raw = read_table(path)
+    check_trainable(raw, settings)
+    frame = validate(raw, settings.contract, source=str(path))
     train, test = stratified_split(
-        frame, strata=strata, test_size=data.test_size, seed=settings.params.seed
+        frame, strata=split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
     )
     out = settings.path(data.prepared_dir)
     out.mkdir(parents=True, exist_ok=True)

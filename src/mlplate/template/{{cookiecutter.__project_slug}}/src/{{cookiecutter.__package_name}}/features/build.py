@@ -1,4 +1,8 @@
-"""Feature engineering (pure functions) and the `featurize` stage."""
+"""Features from the contract (pure functions) and the `featurize` stage.
+
+Numeric, integer and boolean feature columns go to the model as floats (gaps stay NaN for
+the imputer); categorical ones as text. Add engineered columns in ``add_features``.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +10,35 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
-
-# The columns a caller provides (the API's request fields); features are derived from them.
-RAW_INPUTS = (
-    "age",
-    "tenure_months",
-    "contract",
-    "payment_method",
-    "monthly_charges",
-    "total_charges",
-    "support_calls",
-)
-NUMERIC_FEATURES = (
-    "age",
-    "tenure_months",
-    "monthly_charges",
-    "total_charges",
-    "support_calls",
-    "charges_per_month_of_tenure",
-    "is_new_customer",
-)
-CATEGORICAL_FEATURES = ("contract", "payment_method")
-FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+from {{ cookiecutter.__package_name }}.data.contract import Contract, as_boolean, category_text
 
 
-def add_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``frame`` with the engineered columns added."""
-    out = frame.copy()
-    months = np.maximum(out["tenure_months"].astype(float), 1.0)
-    out["charges_per_month_of_tenure"] = (out["total_charges"] / months).round(4)
-    out["is_new_customer"] = (out["tenure_months"] < 6).astype("int64")
-    return out
+def add_features(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Return a copy of ``frame`` holding the columns the pipeline carries, in contract order.
+
+    This is the place for engineered features: add columns here and to ``feature_columns``.
+    """
+    return frame[[name for name in contract.kept if name in frame.columns]].copy()
 
 
-def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """Select the model's input columns, in order; numbers as floats so gaps are allowed."""
-    matrix = frame[list(FEATURES)].copy()
-    matrix[list(NUMERIC_FEATURES)] = matrix[list(NUMERIC_FEATURES)].astype("float64")
-    return matrix
+def feature_columns(contract: Contract) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The model's (numeric, categorical) input columns."""
+    return contract.numeric_features, contract.categorical_features
+
+
+def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The model's input columns, in order: numbers as floats, categories as text."""
+    numeric, categorical = feature_columns(contract)
+    out = {}
+    for name in numeric:
+        values = frame[name]
+        if contract.columns[name].type == "boolean" and not pd.api.types.is_numeric_dtype(values):
+            values = values.map(as_boolean)
+        out[name] = pd.to_numeric(values).astype("float64")
+    for name in categorical:
+        text = category_text(frame[name])
+        out[name] = text.astype(object).where(text.notna(), np.nan)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def featurize(settings: Settings) -> None:
@@ -53,4 +48,4 @@ def featurize(settings: Settings) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
         frame = pd.read_csv(source / f"{split}.csv")
-        add_features(frame).to_csv(out / f"{split}.csv", index=False)
+        add_features(frame, settings.contract).to_csv(out / f"{split}.csv", index=False)

@@ -41,11 +41,19 @@ def decide(
             min_delta,
         )
     delta = candidate - champion if higher_is_better else champion - candidate
+    promote = delta >= min_delta and delta > 0
+    return Decision(promote, explain(metric, candidate - champion, delta, min_delta), metric,
+                    candidate, champion, delta, min_delta)
+
+
+def explain(metric: str, change: float, delta: float, min_delta: float) -> str:
+    """Say how the metric moved, with the sign it really has ("rmse rises by 97.68 (worse)")."""
+    direction = "rises" if change > 0 else "falls" if change < 0 else "stays the same"
+    amount = f" by {abs(change):.4f}" if change else ""
+    verdict = "better" if delta > 0 else "worse" if delta < 0 else "no better"
     if delta >= min_delta and delta > 0:
-        reason = f"{metric} improves by {delta:+.4f} (>= {min_delta})"
-        return Decision(True, reason, metric, candidate, champion, delta, min_delta)
-    reason = f"{metric} changes by {delta:+.4f}, less than the required {min_delta}"
-    return Decision(False, reason, metric, candidate, champion, delta, min_delta)
+        return f"{metric} {direction}{amount} ({verdict} by at least {min_delta})"
+    return f"{metric} {direction}{amount} ({verdict}); promotion needs an improvement of at least {min_delta}"
 
 
 def regression_exceeds(

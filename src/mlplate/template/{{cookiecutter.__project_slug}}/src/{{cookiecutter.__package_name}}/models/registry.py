@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
 from {{ cookiecutter.__package_name }}.models.evaluate import load_holdout, score
-from {{ cookiecutter.__package_name }}.models.metrics import (
-    HIGHER_IS_BETTER,
-    quality_metrics,
-)
 from {{ cookiecutter.__package_name }}.models.promotion import Decision, decide
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.tracking import client, read_run_info
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+GATE_PASSED_TAG = "gate.passed"  # on every version: did it beat the champion offline?
+GATE_REASON_TAG = "gate.reason"
 
 
 def _alias_version(mlflow_client: Any, name: str, alias: str) -> Any | None:
@@ -56,30 +56,86 @@ def _holdout_score(settings: Settings, model_uri: str) -> float:
     import mlflow.sklearn
 
     mlflow.set_tracking_uri(settings.tracking_uri)
-    params = settings.params
     frame = load_holdout(settings)
-    metrics = quality_metrics(
-        frame[params.data.target].to_numpy(),
-        score(mlflow.sklearn.load_model(model_uri), frame),
-        params.evaluate,
+    task = task_for(settings)
+    metrics = task.metrics(
+        task.labels(frame[settings.contract.target]),
+        score(mlflow.sklearn.load_model(model_uri), frame, settings),
     )
-    return metrics[params.evaluate.primary_metric]
+    return metrics[settings.params.evaluate.primary_metric]
 
 
-def register(settings: Settings) -> dict[str, Any]:
-    """Register the candidate, compare it with the champion on the holdout, write the report."""
+def input_columns(model_uri: str) -> list[str]:
+    """The input column names in a logged model's signature."""
+    from mlflow.models import get_model_info
+
+    signature = get_model_info(model_uri).signature
+    return list(signature.inputs.input_names()) if signature is not None else []
+
+
+def check_same_inputs(settings: Settings, champion: Any, candidate_uri: str) -> None:
+    """Refuse (before registering anything) a candidate whose inputs differ from the champion's."""
+    name = settings.params.mlflow.registered_model
+    old = input_columns(f"models:/{name}/{champion.version}")
+    new = input_columns(candidate_uri)
+    if old == new:
+        return
+    missing = [column for column in old if column not in new]
+    added = [column for column in new if column not in old]
+    difference = "; ".join(
+        part
+        for part in (
+            f"no longer has {missing}" if missing else "",
+            f"adds {added}" if added else "",
+            "orders them differently" if not (missing or added) else "",
+        )
+        if part
+    )
+    suggestion = f"{name}-{settings.contract.name}".lower().replace(" ", "-")
+    raise ProjectError(
+        f"the candidate's inputs differ from champion version {champion.version} of {name!r} "
+        f"({difference}): a new dataset starts a new model lineage; set mlflow.registered_model "
+        f"in params.yaml to a new name such as {suggestion!r} and run `make register`"
+    )
+
+
+def uncommitted_reason(run_info: dict[str, Any]) -> str | None:
+    """Why a run cannot become champion: it was trained from uncommitted changes."""
+    if run_info["tags"].get(f"{TAG_PREFIX}git_dirty") == "true":
+        return (
+            "trained from uncommitted code, params or data pointers: commit them and run "
+            "`make all` again, or `make register ALLOW_UNCOMMITTED=1` to promote it anyway"
+        )
+    return None
+
+
+def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str, Any]:
+    """Register the candidate, compare it with the champion on the holdout, write the report.
+
+    Nothing is registered when the candidate's metric is not a number or its inputs differ
+    from the champion's; a model trained from uncommitted changes stays challenger unless
+    ``allow_uncommitted``.
+    """
     params = settings.params
     name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
     metrics_path = settings.path(params.evaluate.metrics_path)
     if not metrics_path.exists():
         raise ProjectError(f"{metrics_path} does not exist; run `dvc repro` first")
-    candidate_score = json.loads(metrics_path.read_text())[metric]
+    candidate_score = json.loads(metrics_path.read_text()).get(metric)
+    if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
+        raise ProjectError(
+            f"{metrics_path} has no number for {metric} ({candidate_score!r}); "
+            "nothing registered: run `dvc repro` and check the evaluation"
+        )
+    higher_is_better = task_for(settings).higher_is_better[metric]
 
     run_info = read_run_info(settings)
     mlflow_client = client(settings)
+    champion = _alias_version(mlflow_client, name, CHAMPION)
+    if champion is not None and champion.run_id != run_info["run_id"]:
+        check_same_inputs(settings, champion, run_info["model_uri"])
     log_evaluation(settings, mlflow_client, run_info["run_id"])
     candidate = _version_for_run(settings, mlflow_client, name, run_info)
-    champion = _alias_version(mlflow_client, name, CHAMPION)
     champion_score = None
     if champion is not None and champion.version == candidate.version:
         decision = Decision(
@@ -99,10 +155,16 @@ def register(settings: Settings) -> dict[str, Any]:
             champion_score,
             metric=metric,
             min_delta=params.promotion.min_delta,
-            higher_is_better=HIGHER_IS_BETTER[metric],
+            higher_is_better=higher_is_better,
         )
+        blocked = uncommitted_reason(run_info)
+        if decision.promote and blocked and not allow_uncommitted:
+            decision = Decision(False, f"{decision.reason}, but {blocked}", metric, candidate_score,
+                                champion_score, decision.delta, params.promotion.min_delta)
     alias = CHAMPION if decision.promote else CHALLENGER
     mlflow_client.set_registered_model_alias(name, alias, candidate.version)
+    mlflow_client.set_model_version_tag(name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower())
+    mlflow_client.set_model_version_tag(name, candidate.version, GATE_REASON_TAG, decision.reason)
     report = {
         **decision.as_dict(),
         "model": name,

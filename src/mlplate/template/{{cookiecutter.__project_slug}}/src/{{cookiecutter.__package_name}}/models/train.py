@@ -10,26 +10,15 @@ from typing import Any
 import joblib
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-{%- if cookiecutter.task == 'regression' %}
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import Ridge
-{%- else %}
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-{%- endif %}
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.__package_name }}.config import Settings
-from {{ cookiecutter.__package_name }}.features.build import (
-    CATEGORICAL_FEATURES,
-    NUMERIC_FEATURES,
-    feature_matrix,
-)
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.features.build import feature_columns, feature_matrix
 from {{ cookiecutter.__package_name }}.lineage import lineage_tags
-from {{ cookiecutter.__package_name }}.models.metrics import predict_scores, quality_metrics
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.tracking import start_tracking
 
 # The serving environment of a logged model: pinned to what trained it (inferring costs ~3 s).
@@ -37,8 +26,8 @@ RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy", "skops")
 
 
 def build_model(settings: Settings) -> Pipeline:
-    """Preprocessing and estimator in one scikit-learn pipeline, as params.yaml selects."""
-    model = settings.params.model
+    """Preprocessing and estimator in one scikit-learn pipeline, as the contract and params select."""
+    numeric_columns, categorical_columns = feature_columns(settings.contract)
     numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
         [
@@ -48,20 +37,11 @@ def build_model(settings: Settings) -> Pipeline:
     )
     preprocess = ColumnTransformer(
         [
-            ("numeric", numeric, list(NUMERIC_FEATURES)),
-            ("categorical", categorical, list(CATEGORICAL_FEATURES)),
+            ("numeric", numeric, list(numeric_columns)),
+            ("categorical", categorical, list(categorical_columns)),
         ]
     )
-    if model.type == "hist_gradient_boosting":
-        estimator: Any = HistGradientBoosting{{ 'Regressor' if cookiecutter.task == 'regression' else 'Classifier' }}(
-            random_state=settings.params.seed, **model.hist_gradient_boosting.model_dump()
-        )
-    else:
-{%- if cookiecutter.task == 'regression' %}
-        estimator = Ridge(**model.ridge.model_dump())
-{%- else %}
-        estimator = LogisticRegression(**model.logistic_regression.model_dump())
-{%- endif %}
+    estimator = task_for(settings).estimator(settings.params.model, seed=settings.params.seed)
     return Pipeline([("preprocess", preprocess), ("estimator", estimator)])
 
 
@@ -84,8 +64,13 @@ def train(settings: Settings) -> dict[str, Any]:
     params = settings.params
     train_path = params.data.features_dir / "train.csv"
     frame = pd.read_csv(settings.path(train_path))
-    features, target = feature_matrix(frame), frame[params.data.target].to_numpy()
-    model = build_model(settings).fit(features, target)
+    task = task_for(settings)
+    features = feature_matrix(frame, settings.contract)
+    target = task.labels(frame[settings.contract.target])  # class positions, or values
+    try:
+        model = build_model(settings).fit(features, target)
+    except ValueError as error:  # e.g. a single class left in the training split
+        raise ProjectError(f"training failed on {train_path}: {str(error).splitlines()[0]}") from None
 
     model_path = settings.path(params.train.model_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +81,7 @@ def train(settings: Settings) -> dict[str, Any]:
         data_paths=[params.data.raw_path, train_path],
         params_hash=settings.params_hash,
     )
-    fit_metrics = quality_metrics(target, predict_scores(model, features), params.evaluate)
+    fit_metrics = task.metrics(target, task.scores(model, features))
     mlflow = start_tracking(settings)
     from mlflow.models import infer_signature
 
@@ -107,6 +92,8 @@ def train(settings: Settings) -> dict[str, Any]:
                 "model_type": params.model.type,
                 "seed": params.seed,
                 "n_train": len(frame),
+                "dataset": settings.contract.name,
+                "task": settings.contract.task,
                 **params.model.hyperparameters(),
             }
         )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.models.metrics import quality_metrics
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 
 
 def logged_predictions(settings: Settings) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def logged_predictions(settings: Settings) -> pd.DataFrame:
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     return pd.DataFrame(
         [
-            {key: row[key] for key in ("record_id", "model", "model_version", "prediction")}
+            {key: row.get(key) for key in ("record_id", "model", "model_version", "scores")}
             for row in rows
         ]
     )
@@ -39,16 +40,14 @@ def compare_models(settings: Settings) -> dict[str, Any]:
     joined = logged_predictions(settings).merge(feedback, on="record_id")
     if joined.empty:
         raise ProjectError("no logged prediction has a label in the feedback file yet")
+    task = task_for(settings)
     models = {}
     for (role, version), rows in joined.groupby(["model", "model_version"], dropna=False):
+        scores = np.array(rows["scores"].tolist(), dtype=float)
         models[str(role)] = {
             "version": None if pd.isna(version) else str(version),
             "n_labeled": len(rows),
-            **quality_metrics(
-                rows["label"].to_numpy({{ 'float' if cookiecutter.task == 'regression' else 'int' }}),
-                rows["prediction"].to_numpy(float),
-                settings.params.evaluate,
-            ),
+            **task.metrics(task.labels(rows["label"]), scores if scores.shape[1] > 1 else scores[:, 0]),
         }
     result = {"primary_metric": settings.params.evaluate.primary_metric, "models": models}
     out = settings.path(settings.params.monitoring.report_dir)

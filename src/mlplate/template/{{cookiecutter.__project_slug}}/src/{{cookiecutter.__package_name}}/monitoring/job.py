@@ -11,16 +11,15 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
-from {{ cookiecutter.__package_name }}.data.schema import validation_problems
+from {{ cookiecutter.__package_name }}.data.contract import Contract, validation_problems
+from {{ cookiecutter.__package_name }}.data.ingest import read_table
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import (
-    CATEGORICAL_FEATURES,
-    NUMERIC_FEATURES,
-    RAW_INPUTS,
     add_features,
+    feature_columns,
     feature_matrix,
 )
-from {{ cookiecutter.__package_name }}.models.metrics import predict_scores
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.monitoring.drift import (
     feature_drift,
     prediction_shift,
@@ -42,6 +41,7 @@ def read_prediction_log(path: Path) -> pd.DataFrame:
             {
                 **entry["features"],
                 "prediction": entry["prediction"],
+                "scores": entry.get("scores"),
                 "request_id": entry["request_id"],
                 "model": entry["model"],
                 "model_version": entry["model_version"],
@@ -56,7 +56,7 @@ def load_current(settings: Settings, current: Path | None) -> tuple[pd.DataFrame
     candidates = [current] if current is not None else [settings.path(monitoring.current_path)]
     for path in candidates:
         if path is not None and path.exists():
-            return pd.read_csv(path), str(path)
+            return read_table(path), str(path)
     if current is not None:
         raise ProjectError(f"{current} does not exist")
     log = settings.path(monitoring.prediction_log)
@@ -78,29 +78,32 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     raw, source = load_current(settings, current)
     if raw.empty:
         raise ProjectError(f"{source} has no rows to monitor")
-    problems = validation_problems(raw, required=RAW_INPUTS)
-    missing = [name for name in RAW_INPUTS if name not in raw.columns]
+    contract = settings.contract
+    problems = validation_problems(raw, contract, required=contract.features)
+    missing = [name for name in contract.features if name not in raw.columns]
     if missing:
         raise ProjectError(f"{source} lacks the model inputs {missing}; cannot monitor it")
-    current_features = add_features(raw)
+    current_features = add_features(raw, contract)
     monitoring = params.monitoring
+    numeric, categorical = feature_columns(contract)
     results = feature_drift(
         reference,
         current_features,
-        numeric=NUMERIC_FEATURES,
-        categorical=CATEGORICAL_FEATURES,
+        numeric=numeric,
+        categorical=categorical,
         p_value=monitoring.p_value,
     )
     summary = summarize(results, threshold=monitoring.drift_share_threshold)
     model_path = settings.path(params.train.model_path)
     if model_path.exists():
-        model = joblib.load(model_path)
+        model, task = joblib.load(model_path), task_for(settings)
         current_scores = (
-            raw["prediction"].to_numpy(float)
-            if "prediction" in raw
-            else predict_scores(model, feature_matrix(current_features))
+            np.array([row if len(row) > 1 else row[0] for row in raw["scores"]], dtype=float)
+            if "scores" in raw and raw["scores"].notna().all()
+            else task.scores(model, feature_matrix(current_features, contract))
         )
-        reference_scores = predict_scores(model, feature_matrix(reference))
+        reference_scores = task.signal(task.scores(model, feature_matrix(reference, contract)))
+        current_scores = task.signal(current_scores)
         summary["prediction_shift"] = prediction_shift(
             reference_scores, np.asarray(current_scores), p_value=monitoring.p_value
         )
@@ -117,18 +120,36 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     return summary
 
 
+def drifted(frame: pd.DataFrame, contract: Contract, *, seed: int) -> pd.DataFrame:
+    """A visibly drifted copy of ``frame`` that still satisfies the contract.
+
+    Numeric features are redrawn from the top third of their own values; categorical ones
+    mostly take their rarest category. Every value stays inside the contract's ranges.
+    """
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    numeric, categorical = feature_columns(contract)
+    for name in numeric:
+        values = out[name].dropna()
+        if values.nunique() > 1:
+            top = values[values >= values.quantile(2 / 3)].to_numpy()
+            present = out[name].notna()
+            out.loc[present, name] = rng.choice(top, int(present.sum()))
+    for name in categorical:
+        counts = out[name].value_counts()
+        if len(counts) > 1:
+            rarest = counts.index[-1]
+            flip = rng.random(len(out)) < 0.85
+            out[name] = out[name].astype(object).where(~flip, rarest)
+    return out
+
+
 def simulate_drift(settings: Settings) -> Path:
-    """Write a visibly drifted copy of the holdout where `monitor` reads its current data."""
+    """Write a drifted copy of the holdout where `monitor` reads its current data."""
     holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
     if not holdout.exists():
         raise ProjectError(f"{holdout} does not exist; run `make all` first")
-    frame = pd.read_csv(holdout)
-    rng = np.random.default_rng(settings.params.seed + 1)
-    frame["monthly_charges"] = (frame["monthly_charges"] * 1.4 + 15).round(2)
-    frame["total_charges"] = (frame["total_charges"] * 1.4).round(2)
-    frame["tenure_months"] = (frame["tenure_months"] // 3).astype(int)
-    frame["support_calls"] = frame["support_calls"] + rng.poisson(3, len(frame))
-    frame["contract"] = np.where(rng.random(len(frame)) < 0.85, "month-to-month", frame["contract"])
+    frame = drifted(pd.read_csv(holdout), settings.contract, seed=settings.params.seed + 1)
     path = settings.path(settings.params.monitoring.current_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)

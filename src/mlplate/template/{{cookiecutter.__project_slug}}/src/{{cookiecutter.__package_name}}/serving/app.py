@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,11 +26,10 @@ from {{ cookiecutter.__package_name }}.config import (
     load_serving_settings,
     load_settings,
 )
-from {{ cookiecutter.__package_name }}.features.build import RAW_INPUTS
 from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
 from {{ cookiecutter.__package_name }}.serving.models import LoadedModel, load_models
 from {{ cookiecutter.__package_name }}.serving.prediction_log import PredictionLogger
-from {{ cookiecutter.__package_name }}.serving.schemas import Record, request_model
+from {{ cookiecutter.__package_name }}.serving.schemas import record_model, request_model
 
 Loader = Callable[[Settings, ServingSettings], tuple[LoadedModel, LoadedModel | None]]
 
@@ -45,18 +45,30 @@ class ServingState:
         self.logger = PredictionLogger(serving.prediction_log)
         self.random = random.Random()
         self.batchers: dict[str, MicroBatcher] = {}
-{%- if cookiecutter.task == 'classification' %}
-        self.threshold = 0.5
-{%- endif %}
+        self.canary_disabled: str | None = None
 
     def load(self, settings: Settings, loader: Loader) -> None:
-{%- if cookiecutter.task == 'classification' %}
-        self.threshold = settings.params.evaluate.threshold  # the cut-off evaluation used
-{%- endif %}
         try:
             self.champion, self.challenger = loader(settings, self.serving)
         except Exception as error:  # any failure leaves the app alive and not ready
             self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
+            return
+        challenger = self.challenger
+        if (
+            challenger is not None
+            and challenger.gate_passed is False
+            and self.serving.canary_fraction > 0
+            and not self.serving.canary_allow_failed
+        ):
+            self.canary_disabled = (
+                f"challenger version {challenger.version} failed the promotion gate "
+                f"({challenger.gate_reason}); set CANARY_ALLOW_FAILED=1 to send it traffic anyway"
+            )
+
+    @property
+    def canary_fraction(self) -> float:
+        """The share of requests the challenger answers (0 when its canary is disabled)."""
+        return 0.0 if self.canary_disabled else self.serving.canary_fraction
 
     def batcher(self, model: LoadedModel) -> MicroBatcher:
         """The batching queue of one model (created on first use, inside the event loop)."""
@@ -69,14 +81,15 @@ class ServingState:
         assert self.champion is not None
         request_id = uuid.uuid4().hex
         answering = self.champion
-        if self.challenger is not None and self.random.random() < self.serving.canary_fraction:
+        if self.challenger is not None and self.random.random() < self.canary_fraction:
             answering = self.challenger
         scores = await self.batcher(answering).score(records)
         now = time.time()
+        answers = answering.task.answers(scores)
         self.logger.log(
             [
-                self._entry(request_id, index, record, answering, float(score), now, shadow=False)
-                for index, (record, score) in enumerate(zip(records, scores, strict=True))
+                self._entry(request_id, index, record, answering, answer, row, now, shadow=False)
+                for index, (record, answer, row) in enumerate(zip(records, answers, scores, strict=True))
             ]
         )
         if self.serving.shadow and self.challenger is not None and answering is self.champion:
@@ -85,14 +98,9 @@ class ServingState:
             "request_id": request_id,
             "model": answering.role,
             "model_version": answering.version,
-{%- if cookiecutter.task == 'regression' %}
-            "predictions": [{"prediction": round(float(score), 4)} for score in scores],
-{%- else %}
             "predictions": [
-                {"probability": round(float(score), 6), "label": int(score >= self.threshold)}
-                for score in scores
+                {"record_id": f"{request_id}-{index}", **answer} for index, answer in enumerate(answers)
             ],
-{%- endif %}
         }
 
     async def _shadow(self, request_id: str, records: list[dict[str, Any]], now: float) -> None:
@@ -102,17 +110,17 @@ class ServingState:
             scores = await self.batcher(self.challenger).score(records)
         except Exception:  # a failing shadow model must never fail the request
             return
+        answers = self.challenger.task.answers(scores)
         self.logger.log(
             [
-                self._entry(
-                    request_id, index, record, self.challenger, float(score), now, shadow=True
-                )
-                for index, (record, score) in enumerate(zip(records, scores, strict=True))
+                self._entry(request_id, index, record, self.challenger, answer, row, now, shadow=True)
+                for index, (record, answer, row) in enumerate(zip(records, answers, scores, strict=True))
             ]
         )
 
     @staticmethod
-    def _entry(request_id, index, record, model, score, now, *, shadow: bool) -> dict[str, Any]:
+    def _entry(request_id, index, record, model, answer, row, now, *, shadow: bool) -> dict[str, Any]:
+        """One prediction-log line: the inputs, the answer, and the raw scores for monitoring."""
         return {
             "timestamp": now,
             "request_id": request_id,
@@ -121,7 +129,8 @@ class ServingState:
             "model_version": model.version,
             "shadow": shadow,
             "features": record,
-            "prediction": score,
+            "prediction": answer.get("label", answer.get("prediction")),
+            "scores": [round(float(value), 6) for value in np.atleast_1d(row)],
         }
 
 
@@ -135,7 +144,7 @@ def _invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidatio
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
 
 
-def parse_invocation(body: bytes, content_type: str) -> list[Any]:
+def parse_invocation(body: bytes, content_type: str, columns: tuple[str, ...]) -> list[Any]:
     """Records from a SageMaker request: JSON ({"instances"|"records": [...]} or a list) or CSV."""
     if content_type.startswith("text/csv"):
         try:
@@ -143,10 +152,10 @@ def parse_invocation(body: bytes, content_type: str) -> list[Any]:
         except (UnicodeDecodeError, csv.Error) as error:
             raise _invalid(f"malformed CSV: {error}") from None
         rows = [row for row in rows if row]
-        if rows and rows[0] == list(RAW_INPUTS[: len(rows[0])]):
+        if rows and set(rows[0]) <= set(columns) and len(set(rows[0])) == len(rows[0]):
             header, rows = rows[0], rows[1:]
         else:
-            header = list(RAW_INPUTS)
+            header = list(columns)
         for number, row in enumerate(rows, start=1):
             if len(row) != len(header):
                 raise _invalid(
@@ -179,7 +188,8 @@ def create_app(
     settings = settings or load_settings()
     serving = serving or load_serving_settings(settings)
     state = ServingState(serving)
-    PredictRequest = request_model(serving.max_batch_size)
+    Record = record_model(settings.contract)
+    PredictRequest = request_model(Record, serving.max_batch_size)
     batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
 
     @asynccontextmanager
@@ -211,7 +221,8 @@ def create_app(
             "model": settings.params.mlflow.registered_model,
             "champion": state.champion.metadata(),
             "challenger": state.challenger.metadata() if state.challenger else None,
-            "canary_fraction": serving.canary_fraction,
+            "canary_fraction": state.canary_fraction,
+            "canary_disabled": state.canary_disabled,
             "shadow": serving.shadow,
             "max_batch_size": serving.max_batch_size,
         }
@@ -221,7 +232,7 @@ def create_app(
         """Score a batch of records."""
         if state.champion is None:
             return _not_ready(state)
-        records = [record.model_dump() for record in request.records]  # type: ignore[attr-defined]
+        records = [record.model_dump(by_alias=True) for record in request.records]  # type: ignore[attr-defined]
         return await state.predict(records)
 
     @app.get("/ping")
@@ -234,7 +245,9 @@ def create_app(
         """SageMaker inference: JSON or CSV records in, predictions out."""
         if state.champion is None:
             return _not_ready(state)
-        raw = parse_invocation(await request.body(), request.headers.get("content-type", ""))
+        raw = parse_invocation(
+            await request.body(), request.headers.get("content-type", ""), settings.contract.features
+        )
         if not raw:
             raise _invalid("the batch is empty; send at least one record")
         if len(raw) > serving.max_batch_size:
@@ -242,7 +255,7 @@ def create_app(
                 f"the batch has {len(raw)} records; the limit is {serving.max_batch_size}"
             )
         try:
-            records = [record.model_dump() for record in batch_adapter.validate_python(raw)]
+            records = [record.model_dump(by_alias=True) for record in batch_adapter.validate_python(raw)]
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
         return await state.predict(records)

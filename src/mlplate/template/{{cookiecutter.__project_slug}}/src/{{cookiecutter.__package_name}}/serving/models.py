@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings, Settings
+from {{ cookiecutter.__package_name }}.data.contract import Contract
 from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
 from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
-from {{ cookiecutter.__package_name }}.models.metrics import predict_scores
+from {{ cookiecutter.__package_name }}.models.tasks import Task, task_for
 
 
 @dataclass
@@ -21,14 +22,18 @@ class LoadedModel:
     role: str
     uri: str
     model: Any
+    contract: Contract
+    task: Task
     version: str | None = None
     run_id: str | None = None
     lineage: dict[str, str] = field(default_factory=dict)
+    gate_passed: bool | None = None  # None: loaded by URI, no registry verdict
+    gate_reason: str | None = None
 
     def score(self, records: list[dict[str, Any]]) -> np.ndarray:
-        """The model's scores for raw input records (see models.metrics.predict_scores)."""
-        frame = add_features(pd.DataFrame.from_records(records))
-        return predict_scores(self.model, feature_matrix(frame))
+        """The model's scores for raw input records (see models.tasks)."""
+        frame = add_features(pd.DataFrame.from_records(records), self.contract)
+        return self.task.scores(self.model, feature_matrix(frame, self.contract))
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -37,6 +42,7 @@ class LoadedModel:
             "version": self.version,
             "run_id": self.run_id,
             "lineage": self.lineage,
+            "gate_passed": self.gate_passed,
         }
 
 
@@ -47,7 +53,13 @@ def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     name = settings.params.mlflow.registered_model
-    loaded = LoadedModel(role=role, uri=uri or f"models:/{name}@{role}", model=None)
+    loaded = LoadedModel(
+        role=role,
+        uri=uri or f"models:/{name}@{role}",
+        model=None,
+        contract=settings.contract,
+        task=task_for(settings),
+    )
     if uri is None:
         from mlflow import MlflowClient
 
@@ -58,6 +70,9 @@ def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel
             for key, value in version.tags.items()
             if key.startswith(TAG_PREFIX)
         }
+        if "gate.passed" in version.tags:
+            loaded.gate_passed = version.tags["gate.passed"] == "true"
+            loaded.gate_reason = version.tags.get("gate.reason")
     loaded.model = mlflow.sklearn.load_model(loaded.uri)
     return loaded
 

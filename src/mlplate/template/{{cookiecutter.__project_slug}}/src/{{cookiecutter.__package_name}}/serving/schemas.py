@@ -1,44 +1,67 @@
-"""Request models built from the data schema, so the API validates what training validated."""
+"""Request models built from the data contract, so the API validates what training validated.
+
+Column names that are not Python names ("mean radius", "Petal.Width") keep their exact
+spelling as JSON field names (pydantic aliases).
+"""
 
 from __future__ import annotations
 
+import keyword
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from {{ cookiecutter.__package_name }}.data.schema import SCHEMA, Column
-from {{ cookiecutter.__package_name }}.features.build import RAW_INPUTS
+from {{ cookiecutter.__package_name }}.data.contract import ColumnSpec, Contract
 
-PYTHON_TYPES: dict[str, type] = {"int": int, "float": float}
+PYTHON_TYPES: dict[str, type] = {"numeric": float, "integer": int, "boolean": bool}
 
 
-def _field(column: Column) -> tuple[Any, Any]:
+def attribute_name(column: str, taken: set[str]) -> str:
+    """A unique Python identifier for a column name (the JSON field keeps the original)."""
+    name = re.sub(r"\W", "_", column).strip("_").lower() or "column"
+    if name[0].isdigit() or keyword.iskeyword(name) or name in dir(BaseModel):
+        name = f"f_{name}"
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}_{number}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
     kind: Any = (
-        Literal[column.categories]  # type: ignore[valid-type]
-        if column.kind == "category"
-        else PYTHON_TYPES[column.kind]
+        Literal[spec.categories]  # type: ignore[valid-type]
+        if spec.type == "categorical"
+        else PYTHON_TYPES[spec.type]
     )
-    if column.nullable:
+    if spec.nullable:
         kind = kind | None
     return kind, Field(
-        default=None if column.nullable else ...,
-        ge=column.minimum,
-        le=column.maximum,
-        description=column.description,
+        default=None if spec.nullable else ...,
+        alias=name,
+        ge=spec.min,
+        le=spec.max,
+        allow_inf_nan=False if spec.type == "numeric" else None,
+        description=spec.description or None,
     )
 
 
-Record: type[BaseModel] = create_model(
-    "Record",
-    __config__=ConfigDict(extra="forbid"),
-    **{column.name: _field(column) for column in SCHEMA if column.name in RAW_INPUTS},
-)
+def record_model(contract: Contract) -> type[BaseModel]:
+    """One record: the contract's feature columns with their types, ranges and categories."""
+    taken: set[str] = set()
+    fields = {
+        attribute_name(name, taken): _field(name, contract.columns[name]) for name in contract.features
+    }
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "Record", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
+    )
 
 
-def request_model(max_batch_size: int) -> type[BaseModel]:
+def request_model(record: type[BaseModel], max_batch_size: int) -> type[BaseModel]:
     """The /predict body: a non-empty batch of at most ``max_batch_size`` records."""
     return create_model(
         "PredictRequest",
         __config__=ConfigDict(extra="forbid"),
-        records=(list[Record], Field(min_length=1, max_length=max_batch_size)),  # type: ignore[valid-type]
+        records=(list[record], Field(min_length=1, max_length=max_batch_size)),  # type: ignore[valid-type]
     )

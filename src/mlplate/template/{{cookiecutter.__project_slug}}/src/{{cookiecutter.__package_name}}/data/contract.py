@@ -1,0 +1,286 @@
+"""The data contract (data/contract.yaml): columns, types, roles and allowed values.
+
+Validation, features, the API's request model, drift tests, the cards and the tests all
+read this one description, so replacing the dataset means replacing the contract.
+Validation is vectorised pandas, one pass per column (see the README for why not pandera).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from {{ cookiecutter.__package_name }}.errors import DataValidationError, ProjectError
+
+ColumnType = Literal["numeric", "integer", "boolean", "categorical"]
+Role = Literal["feature", "target", "id", "sensitive", "ignored"]
+Category = bool | int | float | str
+MAX_LINES_SHOWN = 5
+FIRST_DATA_LINE = 2  # as a spreadsheet shows a file: the header is line 1
+TRUE_TEXT = frozenset({"true", "1", "1.0", "yes"})
+FALSE_TEXT = frozenset({"false", "0", "0.0", "no"})
+
+
+class ColumnSpec(BaseModel):
+    """One column: its type, role, whether it may be missing, and its allowed values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ColumnType
+    role: Role = "feature"
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    categories: tuple[Category, ...] | None = Field(default=None, min_length=1)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnSpec:
+        if self.type == "categorical" and not self.categories and self.role != "ignored":
+            raise ValueError("a categorical column needs a list of categories")
+        if self.type != "categorical" and self.categories:
+            raise ValueError(f"a {self.type} column takes min/max, not categories")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("numeric", "integer", "boolean")
+
+
+class Contract(BaseModel):
+    """The dataset: a name, the task, the target, and every column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    task: Literal["classification", "regression"]
+    target: str
+    example: bool = False
+    columns: dict[str, ColumnSpec] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        spec = self.columns.get(self.target)
+        if spec is None:
+            raise ValueError(f"target {self.target!r} is not one of the columns")
+        if spec.role != "target":
+            raise ValueError(f"column {self.target!r} is the target: give it role: target")
+        others = [name for name, c in self.columns.items() if c.role == "target" and name != self.target]
+        if others:
+            raise ValueError(f"only the target may have role: target, not {others}")
+        if spec.nullable:
+            raise ValueError(f"target {self.target!r} cannot be nullable")
+        if self.task == "classification" and (spec.type != "categorical" or len(spec.categories or ()) < 2):
+            raise ValueError("a classification target is categorical with at least 2 categories")
+        if self.task == "regression" and spec.type not in ("numeric", "integer"):
+            raise ValueError("a regression target is numeric or integer")
+        if not self.features:
+            raise ValueError("no column has role: feature")
+        return self
+
+    def _names(self, *roles: str) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.columns.items() if spec.role in roles)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The model's inputs (the API's request fields), in contract order."""
+        return self._names("feature")
+
+    @property
+    def numeric_features(self) -> tuple[str, ...]:
+        return tuple(name for name in self.features if self.columns[name].is_numeric)
+
+    @property
+    def categorical_features(self) -> tuple[str, ...]:
+        return tuple(name for name in self.features if not self.columns[name].is_numeric)
+
+    @property
+    def sensitive(self) -> tuple[str, ...]:
+        """Columns kept out of the model; metrics are reported per group of each."""
+        return self._names("sensitive")
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Every column the pipeline carries (all but the ignored ones)."""
+        return tuple(name for name, spec in self.columns.items() if spec.role != "ignored")
+
+    @property
+    def classes(self) -> tuple[Category, ...]:
+        """The target's classes (classification), in contract order."""
+        return self.columns[self.target].categories or ()
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check the contract; a mistake in it is one line naming the key."""
+    if not path.exists():
+        raise ProjectError(f"{path} does not exist; run `make use-data DATA=... TARGET=...`")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    try:
+        return Contract.model_validate(raw)
+    except ValidationError as error:
+        raise ProjectError(f"{path}: {first_error(error)}") from None
+
+
+def first_error(error: ValidationError) -> str:
+    """The first problem pydantic found, as 'key.path: message'."""
+    found = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in found["loc"]) or "(top level)"
+    message = "unknown key" if found["type"] == "extra_forbidden" else found["msg"]
+    more = len(error.errors()) - 1
+    return f"{where}: {message}" + (f" (and {more} more)" if more else "")
+
+
+def contract_yaml(contract: Contract, header: str) -> str:
+    """The contract as YAML with a comment header (what `use-data` writes)."""
+    body = contract.model_dump(mode="json", exclude_defaults=True)
+    body.setdefault("task", contract.task)
+    ordered = {key: body[key] for key in ("name", "task", "target", "example", "columns") if key in body}
+    return header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+
+
+def category_text(values: pd.Series) -> pd.Series:
+    """Values as text for category matching: 1.0 (a whole float read beside gaps) is '1'."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if np.isfinite(present).all() and (present % 1 == 0).all():
+            values = values.astype("Int64")
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "True", False: "False"}).astype("string")
+    return values.astype("string")
+
+
+def _lines(mask: pd.Series) -> str:
+    labels = mask[mask].index[:MAX_LINES_SHOWN]
+    shown = [str(int(label) + FIRST_DATA_LINE) if isinstance(label, (int, np.integer)) else str(label) for label in labels]
+    more = int(mask.sum()) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _numeric_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series) -> list[str]:
+    problems = []
+    numbers = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    numbers = numbers.astype("float64")
+    text = numbers.isna() & ~missing
+    if text.any():
+        problems.append(f"column '{name}': expected {spec.type} values, found text at lines {_lines(text)}")
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        problems.append(f"column '{name}': infinite values at lines {_lines(infinite)}")
+    finite = numbers.where(~infinite)
+    if spec.type == "integer":
+        fractional = finite.notna() & (finite % 1 != 0)
+        if fractional.any():
+            problems.append(f"column '{name}': expected whole numbers at lines {_lines(fractional)}")
+    if spec.min is not None:
+        low = finite < spec.min
+        if low.any():
+            problems.append(f"column '{name}': values below {spec.min:g} at lines {_lines(low)}")
+    if spec.max is not None:
+        high = finite > spec.max
+        if high.any():
+            problems.append(f"column '{name}': values above {spec.max:g} at lines {_lines(high)}")
+    return problems
+
+
+def _category_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series) -> list[str]:
+    allowed = spec.categories or ()
+    matched = values.isin(allowed) | missing
+    if matched.all():
+        return []
+    text = category_text(values[~matched])
+    unknown = ~text.isin([str(category) for category in allowed])
+    if not unknown.any():
+        return []
+    mask = pd.Series(False, index=values.index)
+    mask[unknown[unknown].index] = True
+    found = sorted(set(text[unknown].astype(str)))[:MAX_LINES_SHOWN]
+    return [
+        f"column '{name}': unknown categories {found} at lines {_lines(mask)}; allowed: {list(allowed)}"
+    ]
+
+
+def _boolean_problems(name: str, values: pd.Series, missing: pd.Series) -> list[str]:
+    if pd.api.types.is_bool_dtype(values):
+        return []
+    text = values[~missing].astype(str).str.strip().str.lower()
+    bad = ~text.isin(TRUE_TEXT | FALSE_TEXT)
+    if not bad.any():
+        return []
+    mask = pd.Series(False, index=values.index)
+    mask[bad[bad].index] = True
+    return [f"column '{name}': expected true/false values at lines {_lines(mask)}"]
+
+
+def column_problems(name: str, spec: ColumnSpec, values: pd.Series) -> list[str]:
+    """Every way one column breaks its spec."""
+    missing = values.isna()
+    if spec.type in ("numeric", "integer"):
+        problems = _numeric_problems(name, spec, values, missing)
+    elif spec.type == "boolean":
+        problems = _boolean_problems(name, values, missing)
+    else:
+        problems = _category_problems(name, spec, values, missing)
+    if not spec.nullable and missing.any():
+        problems.append(f"column '{name}': missing values at lines {_lines(missing)}")
+    return problems
+
+
+def validation_problems(
+    frame: pd.DataFrame, contract: Contract, *, required: Iterable[str] | None = None
+) -> list[str]:
+    """Every way ``frame`` breaks the contract (empty when valid).
+
+    ``required`` names the columns that must be present (by default every column that is
+    not ignored); columns that are present are always checked.
+    """
+    if frame.empty:
+        return ["the dataset has no rows"]
+    needed = set(contract.kept if required is None else required)
+    problems = [f"missing column '{name}'" for name in contract.columns if name in needed and name not in frame.columns]
+    for name, spec in contract.columns.items():
+        if name in frame.columns and spec.role != "ignored":
+            problems.extend(column_problems(name, spec, frame[name]))
+    return problems
+
+
+def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The contract's kept columns with clean types: floats, whole numbers, booleans, categories."""
+    out = {}
+    for name in contract.kept:
+        spec, values = contract.columns[name], frame[name]
+        if spec.type == "numeric" or (spec.type == "integer" and spec.nullable):
+            out[name] = pd.to_numeric(values).astype("float64")
+        elif spec.type == "integer":
+            out[name] = pd.to_numeric(values).astype("int64")
+        elif spec.type == "boolean":
+            out[name] = values.map(as_boolean).astype("float64")
+        else:
+            lookup = {str(category): category for category in spec.categories or ()}
+            out[name] = category_text(values).map(lookup, na_action="ignore").astype(object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def as_boolean(value: object) -> float:
+    """True/False, 1/0, yes/no (any case) as 1.0/0.0; missing stays NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan")
+    return 1.0 if str(value).strip().lower() in TRUE_TEXT else 0.0
+
+
+def validate(frame: pd.DataFrame, contract: Contract, *, source: str = "dataset") -> pd.DataFrame:
+    """Raise DataValidationError listing every problem; return the typed frame."""
+    problems = validation_problems(frame, contract)
+    if problems:
+        raise DataValidationError(f"{source} breaks the data contract: " + "; ".join(problems))
+    return typed(frame, contract)

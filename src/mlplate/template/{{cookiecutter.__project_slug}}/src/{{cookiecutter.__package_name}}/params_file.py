@@ -1,0 +1,60 @@
+"""Change values in params.yaml in place, keeping its comments and layout (2-space indents)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+
+PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+LINE = re.compile(r"^(?P<indent> *)(?P<key>[^:#\s][^:#]*):(?P<value>[^#\n]*?)(?P<comment>\s+#.*)?$")
+
+
+def _scalar(value: object) -> str:
+    """A YAML scalar: plain when YAML reads it back unchanged, else double-quoted (JSON)."""
+    if isinstance(value, str) and PLAIN.fullmatch(value) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value)
+
+
+def _leaf_line(lines: list[str], key: str) -> int:
+    start, end = 0, len(lines)
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        indent = " " * (2 * depth)
+        for index in range(start, end):
+            found = LINE.match(lines[index].rstrip("\n"))
+            if found and found["indent"] == indent and found["key"] == part:
+                start = index + 1
+                if depth == len(parts) - 1:
+                    return index
+                end = next(
+                    (
+                        later
+                        for later in range(index + 1, end)
+                        if lines[later].strip()
+                        and not lines[later].lstrip().startswith("#")
+                        and len(lines[later]) - len(lines[later].lstrip(" ")) <= len(indent)
+                    ),
+                    end,
+                )
+                break
+        else:
+            raise ProjectError(f"params.yaml has no key {key!r}")
+    raise ProjectError(f"params.yaml has no key {key!r}")
+
+
+def set_values(path: Path, values: dict[str, object]) -> None:
+    """Set dotted keys (``data.raw_path``) to new values; the keys must exist."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for key, value in values.items():
+        index = _leaf_line(lines, key)
+        found = LINE.match(lines[index].rstrip("\n"))
+        assert found is not None
+        comment = found["comment"] or ""
+        lines[index] = f"{found['indent']}{found['key']}: {_scalar(value)}{comment}\n"
+    path.write_text("".join(lines), encoding="utf-8")
