@@ -19,7 +19,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /home/app/project
 COPY --chown=app:app dvc.yaml params.yaml ./
 COPY --chown=app:app .dvc/config .dvc/config
-COPY --chown=app:app data/raw/*.dvc data/raw/
+COPY --chown=app:app data/raw.dvc data/contract.yaml data/
 COPY --chown=app:app src ./src
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \

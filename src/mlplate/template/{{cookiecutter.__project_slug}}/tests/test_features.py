@@ -1,36 +1,41 @@
-"""Feature engineering is row-wise and leaves the input untouched."""
+"""Features follow the contract: the model sees exactly the feature columns, typed."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.features.build import (
-    FEATURES,
-    add_features,
-    feature_matrix,
-)
+from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
 
 
-def test_add_features_computes_engineered_columns_without_mutating_input():
-    frame = pd.DataFrame(
+def test_feature_matrix_has_the_contract_features_only(project_settings, sample):
+    contract = project_settings.contract
+    matrix = feature_matrix(add_features(sample, contract), contract)
+    assert list(matrix.columns) == [*contract.numeric_features, *contract.categorical_features]
+    excluded = {contract.target, *contract.sensitive} | {
+        name for name, spec in contract.columns.items() if spec.role in ("id", "ignored")
+    }
+    assert excluded.isdisjoint(matrix.columns)
+    for name in contract.numeric_features:
+        assert matrix[name].dtype == "float64"
+
+
+def test_categories_become_text_and_gaps_stay_missing(project_settings):
+    from {{ cookiecutter.__package_name }}.data.contract import Contract
+
+    contract = Contract.model_validate(
         {
-            "tenure_months": [0, 12],
-            "total_charges": [50.0, 1200.0],
-            "monthly_charges": [50.0, 100.0],
+            "name": "t",
+            "task": "regression",
+            "target": "y",
+            "columns": {
+                "level": {"type": "categorical", "categories": [1, 2], "nullable": True},
+                "flag": {"type": "boolean"},
+                "y": {"type": "numeric", "role": "target"},
+            },
         }
     )
-    out = add_features(frame)
-    assert out["charges_per_month_of_tenure"].tolist() == [50.0, 100.0]
-    assert out["is_new_customer"].tolist() == [1, 0]
-    assert "is_new_customer" not in frame.columns
-
-
-def test_missing_total_charges_stay_missing_for_the_imputer():
-    frame = pd.DataFrame({"tenure_months": [3], "total_charges": [float("nan")]})
-    assert add_features(frame)["charges_per_month_of_tenure"].isna().all()
-
-
-def test_feature_matrix_excludes_target_identifier_and_sensitive_column():
-    assert {"{{ 'next_year_spend' if cookiecutter.task == 'regression' else 'churned' }}", "customer_id", "gender"}.isdisjoint(FEATURES)
-    frame = pd.DataFrame({name: [1] for name in (*FEATURES, "{{ 'next_year_spend' if cookiecutter.task == 'regression' else 'churned' }}", "gender")})
-    assert list(feature_matrix(frame).columns) == list(FEATURES)
+    frame = pd.DataFrame({"level": [1.0, None, 2.0], "flag": ["yes", "no", "True"], "y": [1, 2, 3]})
+    matrix = feature_matrix(frame, contract)
+    assert matrix["level"].tolist()[0] == "1" and pd.isna(matrix["level"][1])
+    assert matrix["flag"].tolist() == [1.0, 0.0, 1.0]
+    assert add_features(frame, contract) is not frame  # the input is left untouched

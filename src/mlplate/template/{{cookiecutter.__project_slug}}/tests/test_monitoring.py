@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.__package_name }}.data.ingest import write_example_data
 from {{ cookiecutter.__package_name }}.data.prepare import prepare
+from {{ cookiecutter.__package_name }}.data.synthetic import synthetic_frame, write_table
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import featurize
 from {{ cookiecutter.__package_name }}.monitoring.compare import compare_models
@@ -38,8 +38,10 @@ def test_categorical_drift_counts_missing_values_as_a_category():
 
 @pytest.fixture
 def prepared(settings):
-    data = settings.params.data
-    write_example_data(settings.path(data.raw_path), n_rows=1500, seed=settings.params.seed)
+    write_table(
+        settings.path(settings.params.data.raw_path),
+        synthetic_frame(settings.contract, 1500, seed=settings.params.seed),
+    )
     prepare(settings)
     featurize(settings)
     return settings
@@ -61,44 +63,55 @@ def test_simulated_drift_raises_the_alarm(prepared):
     simulate_drift(prepared)
     summary = run_monitoring(prepared)
     assert summary["alarm"]
-    assert {"monthly_charges", "tenure_months", "contract"} <= set(summary["drifted_features"])
+    assert len(summary["drifted_features"]) >= 0.8 * len(prepared.contract.features)
+    assert summary["schema_problems"] == []  # drifted, but still inside the contract
     page = (prepared.path(prepared.params.monitoring.report_dir) / "drift.html").read_text()
     assert "Drift alarm" in page
 
 
 def test_schema_violations_in_the_current_batch_are_reported(prepared, tmp_path):
+    contract = prepared.contract
+    bounded = [n for n in contract.numeric_features if contract.columns[n].max is not None]
+    if not bounded:
+        pytest.skip("no feature of the contract has a maximum")
+    name = bounded[0]
     batch = pd.read_csv(prepared.path(prepared.params.data.prepared_dir / "test.csv"))
-    batch.loc[0, "age"] = 150
+    batch[name] = batch[name].astype(float)
+    batch.loc[0, name] = contract.columns[name].max + 1
     path = tmp_path / "batch.csv"
     batch.to_csv(path, index=False)
     summary = run_monitoring(prepared, current=path)
-    assert any("'age': values above 100" in problem for problem in summary["schema_problems"])
+    assert any(f"'{name}': values above" in problem for problem in summary["schema_problems"])
+
+
+def _scores(contract, label_position, good):
+    """Scores for one record: right (good) or wrong, in the shape the task logs."""
+    if contract.task == "regression":
+        return [100.0 + label_position if good else 150.0 + label_position]
+    k = len(contract.classes)
+    position = label_position if good else (label_position + 1) % k
+    return [0.9 if i == position else 0.1 / (k - 1) for i in range(k)]
 
 
 def test_compare_models_joins_logged_predictions_with_feedback(settings):
-    monitoring = settings.params.monitoring
+    contract, monitoring = settings.contract, settings.params.monitoring
     log = settings.path(monitoring.prediction_log)
     log.parent.mkdir(parents=True)
     rows, labels = [], []
     for i in range(40):
-{%- if cookiecutter.task == 'regression' %}
-        label = 100.0 + 10 * i
-        champion, challenger = label, label + 50.0  # exact vs 50 too high
-{%- else %}
-        label = i % 2
-        champion, challenger = (0.8, 0.4) if label else (0.2, 0.6)  # perfect vs inverted ranking
-{%- endif %}
+        if contract.task == "regression":
+            position, label = i, 100.0 + i
+        else:
+            position = i % len(contract.classes)
+            label = contract.classes[position]
         labels.append(label)
-        for role, version, prediction in (
-            ("champion", "1", champion),
-            ("challenger", "2", challenger),
-        ):
+        for role, version, good in (("champion", "1", True), ("challenger", "2", False)):
             rows.append(
                 {
                     "record_id": f"r-{i}",
                     "model": role,
                     "model_version": version,
-                    "prediction": prediction,
+                    "scores": _scores(contract, position, good),
                 }
             )
     log.write_text("".join(json.dumps(row) + "\n" for row in rows))
@@ -106,14 +119,12 @@ def test_compare_models_joins_logged_predictions_with_feedback(settings):
     feedback.parent.mkdir(parents=True)
     feedback.write_text("record_id,label\n" + "".join(f"r-{i},{y}\n" for i, y in enumerate(labels)))
     result = compare_models(settings)
-{%- if cookiecutter.task == 'regression' %}
-    assert result["models"]["champion"]["rmse"] == 0.0
-    assert result["models"]["challenger"]["rmse"] == 50.0
-{%- else %}
-    assert result["models"]["champion"]["roc_auc"] == 1.0
-    assert result["models"]["challenger"]["roc_auc"] == 0.0
-{%- endif %}
-    assert result["models"]["challenger"]["n_labeled"] == 40
+    champion, challenger = result["models"]["champion"], result["models"]["challenger"]
+    if contract.task == "regression":
+        assert champion["rmse"] == 0.0 and challenger["rmse"] == 50.0
+    else:
+        assert champion["accuracy"] == 1.0 and challenger["accuracy"] == 0.0
+    assert challenger["n_labeled"] == 40
 
 
 def test_compare_models_without_feedback_is_a_clear_error(settings):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.__package_name }}.data.ingest import write_example_data
+from {{ cookiecutter.__package_name }}.config import load_settings
+from {{ cookiecutter.__package_name }}.data.synthetic import synthetic_frame
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
 from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
@@ -100,20 +101,24 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
     """Each step starts from a bare copy of the project, as in its own container."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
-    order = ["prepare", "featurize", "train", "evaluate"]
+    settings = load_settings(PROJECT_ROOT / "params.yaml")
+    raw = synthetic_frame(settings.contract, 400, seed=1)
+    order = ["validate", "prepare", "featurize", "train", "evaluate"]
     upstream = {
+        "prepare": ["validate"],
         "featurize": ["prepare"],
         "train": ["featurize"],
         "evaluate": ["featurize", "train"],
     }
     for name in order:
         container = tmp_path / "containers" / name
-        container.mkdir(parents=True)
-        for file in ("dvc.yaml", "params.yaml"):
+        (container / "data").mkdir(parents=True)
+        for file in ("dvc.yaml", "params.yaml", "data/contract.yaml"):
             shutil.copy(PROJECT_ROOT / file, container / file)
-        if name == "prepare":
-            write_example_data(container / params["data"]["raw_path"], n_rows=400, seed=1)
+        if name in ("validate", "prepare"):  # the raw data a container pulls from the DVC remote
+            path = container / settings.params.data.raw_path
+            path.parent.mkdir(parents=True)
+            raw.to_csv(path, index=False)
         run_step(
             name,
             root=container,
@@ -122,12 +127,13 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
             overrides={"model.hist_gradient_boosting.max_iter": "20", "data.test_size": "0.25"},
         )
     metrics = json.loads((tmp_path / "artifacts/evaluate/reports/metrics.json").read_text())
-    assert abs(metrics["n_test"] - 100) <= 1  # test_size 0.25 of 400 rows reached prepare
-{%- if cookiecutter.task == 'regression' %}
-    assert 0.3 < metrics["r2"] <= 1.0
-{%- else %}
-    assert 0.5 < metrics["roc_auc"] <= 1.0
-{%- endif %}
+    assert (
+        abs(metrics["n_test"] - 100) <= len(settings.contract.classes) + 1
+    )  # test_size 0.25 reached prepare
+    if settings.contract.task == "regression":
+        assert metrics["r2"] > 0.3
+    else:
+        assert metrics["roc_auc"] > 0.5
     assert (tmp_path / "artifacts/train/models/model.joblib").stat().st_size > 0
     trained = yaml.safe_load((tmp_path / "containers/train/params.yaml").read_text())
     assert trained["model"]["hist_gradient_boosting"]["max_iter"] == 20
@@ -135,7 +141,8 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
 
 
 def test_step_rejects_an_unknown_parameter(tmp_path):
-    for file in ("dvc.yaml", "params.yaml"):
+    (tmp_path / "data").mkdir()
+    for file in ("dvc.yaml", "params.yaml", "data/contract.yaml"):
         shutil.copy(PROJECT_ROOT / file, tmp_path / file)
     with pytest.raises(ProjectError, match=r"'model\.depth' is not in"):
         run_step(

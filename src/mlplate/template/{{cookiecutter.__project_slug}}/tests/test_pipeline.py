@@ -1,4 +1,4 @@
-"""Smoke test: every stage on a tiny dataset with a temporary MLflow store."""
+"""Every stage on data made from the contract, with a temporary MLflow store; bad data stops early."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ import json
 
 import pytest
 
-from {{ cookiecutter.__package_name }}.data.ingest import write_example_data
-from {{ cookiecutter.__package_name }}.data.prepare import prepare
-from {{ cookiecutter.__package_name }}.errors import DataValidationError
+from {{ cookiecutter.__package_name }}.data.contract import ColumnSpec
+from {{ cookiecutter.__package_name }}.data.prepare import check_raw_data, prepare
+from {{ cookiecutter.__package_name }}.data.synthetic import write_table
+from {{ cookiecutter.__package_name }}.data.versioning import ensure_raw_data, pointer_path
+from {{ cookiecutter.__package_name }}.errors import DataValidationError, ProjectError
 from {{ cookiecutter.__package_name }}.features.build import featurize
 from {{ cookiecutter.__package_name }}.models.evaluate import evaluate
 from {{ cookiecutter.__package_name }}.models.registry import champion_lineage, register
 from {{ cookiecutter.__package_name }}.models.train import train
 
 
-def run_pipeline(settings):
-    data = settings.params.data
-    write_example_data(settings.path(data.raw_path), n_rows=data.n_rows, seed=settings.params.seed)
+def run_pipeline(settings, frame):
+    write_table(settings.path(settings.params.data.raw_path), frame)
+    check_raw_data(settings)
     prepare(settings)
     featurize(settings)
     run_info = train(settings)
@@ -25,45 +27,170 @@ def run_pipeline(settings):
     return run_info, metrics
 
 
-def test_pipeline_trains_evaluates_and_registers_a_champion(settings):
-    run_info, metrics = run_pipeline(settings)
-{%- if cookiecutter.task == 'regression' %}
-    assert 0.5 < metrics["r2"] <= 1.0
-    assert 0 < metrics["mae"] <= metrics["rmse"]
-{%- else %}
-    assert 0.6 < metrics["roc_auc"] <= 1.0
-{%- endif %}
-    params = settings.params
-    assert json.loads(settings.path(params.evaluate.metrics_path).read_text())["n_test"] == 80
-    fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())
-    assert set(fairness["groups"]) == {"female", "male"}
-    plot = "{{ 'residuals.png' if cookiecutter.task == 'regression' else 'confusion_matrix.png' }}"
-    assert (settings.path(params.evaluate.plots_dir) / plot).stat().st_size > 0
+def test_pipeline_trains_evaluates_and_registers_a_champion(settings, sample):
+    run_info, metrics = run_pipeline(settings, sample)
+    contract, params = settings.contract, settings.params
+    if contract.task == "regression":
+        assert 0.5 < metrics["r2"] <= 1.0  # the synthetic target follows the features
+    else:
+        assert 0.7 < metrics["roc_auc"] <= 1.0
+    written = json.loads(settings.path(params.evaluate.metrics_path).read_text())
+    assert written["n_test"] == pytest.approx(
+        len(sample) * params.data.test_size, abs=len(contract.classes) + 1
+    )
+    fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())["groups_by"]
+    assert set(fairness) == set(contract.sensitive)
+    plots = settings.path(params.evaluate.plots_dir)
+    png = "residuals.png" if contract.task == "regression" else "confusion_matrix.png"
+    assert (plots / png).stat().st_size > 0
     assert "lineage.params_hash" in run_info["tags"]
 
-    report = register(settings)
-    assert report["promote"]
-    assert report["alias_set"] == "champion"
+    report = register(settings, allow_uncommitted=True)
+    assert report["promote"] and report["alias_set"] == "champion"
     lineage = champion_lineage(settings)
     assert lineage["run_id"] == run_info["run_id"]
     assert lineage["params_hash"] == settings.params_hash
 
-    again = register(settings)  # same run: no new version, stays champion
+    again = register(settings, allow_uncommitted=True)  # same run: no new version, stays champion
     assert again["candidate_version"] == report["candidate_version"]
 
 
-def test_prepare_stops_on_invalid_data_and_writes_nothing(settings):
-    raw = settings.path(settings.params.data.raw_path)
-    raw.parent.mkdir(parents=True)
-    raw.write_text("customer_id,age\n1,200\n")
-    with pytest.raises(DataValidationError, match="missing column 'tenure_months'"):
-        prepare(settings)
-    assert not settings.path(settings.params.data.prepared_dir).exists()
+def test_a_candidate_with_other_inputs_is_refused_before_anything_is_registered(settings, sample):
+    run_pipeline(settings, sample)
+    register(settings, allow_uncommitted=True)
+    contract = settings.contract
+    dropped = contract.features[0]
+    columns = {**contract.columns, dropped: ColumnSpec(type="categorical", role="ignored")}
+    changed = settings.model_copy(
+        update={"contract": contract.model_copy(update={"columns": columns})}
+    )
+    run_pipeline(changed, sample)
+    from mlflow import MlflowClient
+
+    name = settings.params.mlflow.registered_model
+    before = len(MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'"))
+    with pytest.raises(
+        ProjectError, match=rf"no longer has \['{dropped}'\].*mlflow.registered_model"
+    ):
+        register(changed, allow_uncommitted=True)
+    assert (
+        len(MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'")) == before
+    )
 
 
-def test_prepare_reports_an_empty_file(settings):
+def test_uncommitted_training_is_not_promoted_without_the_override(settings, sample):
+    run_info, _ = run_pipeline(settings, sample)
+    run_file = settings.path(settings.params.train.run_info_path)
+    run_info["tags"]["lineage.git_dirty"] = "true"
+    run_file.write_text(json.dumps(run_info))
+    report = register(settings)
+    assert not report["promote"] and report["alias_set"] == "challenger"
+    assert "uncommitted" in report["reason"]
+
+
+def _outputs(settings):
+    data = settings.params.data
+    return {
+        path: sorted(p.name for p in settings.path(path).iterdir())
+        for path in (data.prepared_dir, data.features_dir)
+        if settings.path(path).exists()
+    }
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda frame, c: frame.drop(columns=[c.features[0]]), "missing column"),
+        (lambda frame, c: frame.head(5), "at least 20 are needed"),
+        (lambda frame, c: frame.iloc[0:0], "has no rows"),
+    ],
+)
+def test_invalid_data_stops_before_prepare_and_keeps_previous_outputs(
+    settings, sample, breakage, message
+):
+    run_pipeline(settings, sample)
+    before = _outputs(settings)
+    write_table(settings.path(settings.params.data.raw_path), breakage(sample, settings.contract))
+    with pytest.raises(DataValidationError, match=message):
+        check_raw_data(settings)
+    with pytest.raises(DataValidationError, match=message):
+        prepare(settings)
+    assert _outputs(settings) == before
+
+
+def test_a_numeric_feature_with_infinity_is_named_with_its_line(settings, sample):
+    numeric = [
+        n
+        for n in settings.contract.numeric_features
+        if settings.contract.columns[n].type == "numeric"
+    ]
+    if not numeric:
+        pytest.skip("the contract has no float feature")
+    broken = sample.copy()
+    broken.loc[3, numeric[0]] = float("inf")
+    write_table(settings.path(settings.params.data.raw_path), broken)
+    with pytest.raises(DataValidationError, match=rf"'{numeric[0]}': infinite values at lines 5"):
+        check_raw_data(settings)
+
+
+def test_a_single_class_is_refused(settings, sample):
+    if settings.contract.task != "classification":
+        pytest.skip("regression has no classes")
+    write_table(
+        settings.path(settings.params.data.raw_path),
+        sample.assign(**{settings.contract.target: settings.contract.classes[0]}),
+    )
+    with pytest.raises(DataValidationError, match="single class"):
+        check_raw_data(settings)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "is not a text file"),
+        (b"a,b,a\n1,2,3\n", "duplicated column names ['a']"),
+        (b"a,b\n\xff\xfe,1\n", "not UTF-8"),
+    ],
+)
+def test_files_that_are_not_tables_get_one_line(settings, content, message):
     raw = settings.path(settings.params.data.raw_path)
     raw.parent.mkdir(parents=True)
-    raw.write_text("")
-    with pytest.raises(DataValidationError, match="is empty"):
-        prepare(settings)
+    raw.write_bytes(content)
+    with pytest.raises(DataValidationError) as error:
+        check_raw_data(settings)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_tracked_file_missing_here_asks_for_make_pull_and_writes_nothing(settings):
+    user_data = settings.model_copy(
+        update={"contract": settings.contract.model_copy(update={"example": False})}
+    )
+    pointer = pointer_path(user_data)
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer.write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: raw\n")
+    with pytest.raises(ProjectError, match="make pull"):
+        ensure_raw_data(user_data)
+    assert not settings.path(settings.params.data.raw_path).exists()
+    assert pointer.read_text().startswith("outs:\n- md5: 0123456789abcdef")
+
+
+def test_without_the_example_a_missing_file_asks_for_use_data(settings):
+    user_data = settings.model_copy(
+        update={"contract": settings.contract.model_copy(update={"example": False})}
+    )
+    with pytest.raises(ProjectError, match="make use-data"):
+        ensure_raw_data(user_data)
+
+
+def test_parquet_raw_data_runs_the_pipeline(settings, sample):
+    parquet = settings.params.data.model_copy(
+        update={"raw_path": settings.params.data.raw_path.with_suffix(".parquet")}
+    )
+    as_parquet = settings.model_copy(
+        update={"params": settings.params.model_copy(update={"data": parquet})}
+    )
+    write_table(as_parquet.path(as_parquet.params.data.raw_path), sample)
+    assert check_raw_data(as_parquet) == {"rows": len(sample), "columns": len(sample.columns)}
+    n_train, n_test = prepare(as_parquet)
+    assert n_train + n_test == len(sample)

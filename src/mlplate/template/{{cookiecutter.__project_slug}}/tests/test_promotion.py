@@ -42,3 +42,12 @@ def test_regression_threshold():
     assert regression_exceeds(0.70, 0.75, max_regression=0.01)
     assert not regression_exceeds(0.745, 0.75, max_regression=0.01)
     assert not regression_exceeds(0.80, 0.75, max_regression=0.01)
+
+
+def test_lower_is_better_metrics_are_explained_with_their_real_sign():
+    worse = decide(197.68, 100.0, metric="rmse", min_delta=0.5, higher_is_better=False)
+    assert not worse.promote
+    assert worse.reason.startswith("rmse rises by 97.6800 (worse)")
+    better = decide(90.0, 100.0, metric="rmse", min_delta=0.5, higher_is_better=False)
+    assert better.promote
+    assert better.reason.startswith("rmse falls by 10.0000 (better")

@@ -9,44 +9,50 @@ import pytest
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings
-from {{ cookiecutter.__package_name }}.data.example import make_customers
-from {{ cookiecutter.__package_name }}.features.build import (
-    RAW_INPUTS,
-    add_features,
-    feature_matrix,
-)
+from {{ cookiecutter.__package_name }}.data.synthetic import json_records
+from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.models.train import build_model
 from {{ cookiecutter.__package_name }}.serving.app import create_app
 from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 
-RECORD = {
-    "age": 41,
-    "tenure_months": 12,
-    "contract": "month-to-month",
-    "payment_method": "electronic-check",
-    "monthly_charges": 70.5,
-    "total_charges": 850.0,
-    "support_calls": 2,
-}
+
+@pytest.fixture(scope="module")
+def fitted(module_settings, sample):
+    contract = module_settings.contract
+    frame = add_features(sample, contract)
+    labels = task_for(module_settings).labels(frame[contract.target])
+    return build_model(module_settings).fit(feature_matrix(frame, contract), labels)
 
 
 @pytest.fixture(scope="module")
-def fitted(module_settings):
-    frame = add_features(make_customers(300, seed=1))
-    return build_model(module_settings).fit(
-        feature_matrix(frame), frame[module_settings.params.data.target]
+def records(module_settings, sample):
+    """Valid request records: complete ones first (no optional field left out)."""
+    all_records = json_records(sample, module_settings.contract)
+    complete = [r for r in all_records if None not in r.values()]
+    return complete + [r for r in all_records if None in r.values()]
+
+
+def loaded(settings, role, model, **details):
+    return LoadedModel(
+        role, f"models:/demo@{role}", model, settings.contract, task_for(settings), **details
     )
 
 
-def make_client(settings, fitted, tmp_path, **options):
+def make_client(settings, fitted, tmp_path, *, challenger_passed=True, **options):
     log = tmp_path / "predictions.jsonl"
     serving = ServingSettings(prediction_log=log, max_batch_size=5, **options)
 
     def loader(_settings, _serving):
-        champion = LoadedModel(
-            "champion", "models:/demo@champion", fitted, version="3", run_id="r3"
+        champion = loaded(settings, "champion", fitted, version="3", run_id="r3")
+        challenger = loaded(
+            settings,
+            "challenger",
+            fitted,
+            version="4",
+            gate_passed=challenger_passed,
+            gate_reason="worse",
         )
-        challenger = LoadedModel("challenger", "models:/demo@challenger", fitted, version="4")
         return champion, challenger if (
             options.get("canary_fraction") or options.get("shadow")
         ) else None
@@ -76,53 +82,95 @@ def test_health_ready_ping_and_metadata(client):
     assert meta["challenger"] is None
 
 
-def test_predict_scores_a_batch_and_logs_each_record(client):
+def test_predict_scores_a_batch_and_logs_each_record(client, records, module_settings):
     api, log = client
-    response = api.post("/predict", json={"records": [RECORD, {**RECORD, "tenure_months": 60}]})
+    response = api.post("/predict", json={"records": records[:2]})
     assert response.status_code == 200
     body = response.json()
     assert len(body["predictions"]) == 2
-{%- if cookiecutter.task == 'regression' %}
-    assert all(set(p) == {"prediction"} and p["prediction"] > 0 for p in body["predictions"])
-{%- else %}
-    assert all(0 <= p["probability"] <= 1 for p in body["predictions"])
-    assert all(p["label"] == int(p["probability"] >= 0.5) for p in body["predictions"])
-{%- endif %}
+    contract = module_settings.contract
+    for prediction in body["predictions"]:
+        if contract.task == "regression":
+            assert isinstance(prediction["prediction"], float)
+        else:
+            assert prediction["label"] in contract.classes
+            assert set(prediction["probabilities"]) == {str(c) for c in contract.classes}
+            assert sum(prediction["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+            assert (
+                prediction["probability"] == prediction["probabilities"][str(prediction["label"])]
+            )
+    ids = [p["record_id"] for p in body["predictions"]]
+    assert ids == [f"{body['request_id']}-0", f"{body['request_id']}-1"]
     entries = read_log(api, log)
-    assert [e["record_id"] for e in entries] == [
-        f"{body['request_id']}-0",
-        f"{body['request_id']}-1",
-    ]
-    assert entries[0]["features"] == RECORD
+    assert [
+        e["record_id"] for e in entries
+    ] == ids  # the answer's ids are the log's (feedback joins on them)
+    assert entries[0]["features"] == records[0]
     assert entries[0]["model_version"] == "3"
 
 
-def test_optional_fields_may_be_missing(client):
+def test_optional_fields_may_be_missing(client, records, module_settings):
     api, _ = client
-    partial = {key: value for key, value in RECORD.items() if key != "total_charges"}
+    optional = [
+        n for n in module_settings.contract.features if module_settings.contract.columns[n].nullable
+    ]
+    partial = {key: value for key, value in records[0].items() if key not in optional}
     assert api.post("/predict", json={"records": [partial]}).status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("payload", "field", "message"),
-    [
-        ({"records": [{k: v for k, v in RECORD.items() if k != "age"}]}, "age", "Field required"),
-        ({"records": [{**RECORD, "age": "old"}]}, "age", "valid integer"),
-        ({"records": [{**RECORD, "contract": "weekly"}]}, "contract", "Input should be"),
-        ({"records": [{**RECORD, "age": 7}]}, "age", "greater than or equal to 18"),
-        ({"records": [{**RECORD, "colour": "red"}]}, "colour", "Extra inputs"),
-        ({"records": []}, "records", "at least 1 item"),
-        ({"records": [RECORD] * 6}, "records", "at most 5 items"),
-    ],
-)
-def test_bad_requests_get_field_level_422_and_are_not_logged(client, payload, field, message):
+def bad_requests(contract, record):
+    """(case id, payload, field, message) for every kind of bad record the contract allows."""
+    cases = []
+    required = [n for n in contract.features if not contract.columns[n].nullable]
+    if required:
+        name = required[0]
+        cases.append(
+            ("missing", {k: v for k, v in record.items() if k != name}, name, "Field required")
+        )
+    numbers = [n for n in contract.features if contract.columns[n].type in ("numeric", "integer")]
+    if numbers:
+        cases.append(("text", {**record, numbers[0]: "lots"}, numbers[0], "valid"))
+    floats = [n for n in contract.features if contract.columns[n].type == "numeric"]
+    if floats:
+        cases.append(("infinite", {**record, floats[0]: float("inf")}, floats[0], "finite number"))
+    bounded = [n for n in numbers if contract.columns[n].max is not None]
+    if bounded:
+        name = bounded[0]
+        cases.append(
+            ("range", {**record, name: contract.columns[name].max + 1}, name, "less than or equal")
+        )
+    categorical = [n for n in contract.features if contract.columns[n].type == "categorical"]
+    if categorical:
+        cases.append(
+            (
+                "category",
+                {**record, categorical[0]: "no-such-category"},
+                categorical[0],
+                "Input should be",
+            )
+        )
+    cases.append(("extra", {**record, "zz not a column": 1}, "zz not a column", "Extra inputs"))
+    return [
+        (case, {"records": [payload]}, field, message) for case, payload, field, message in cases
+    ]
+
+
+def test_bad_requests_get_field_level_422_and_are_not_logged(client, records, module_settings):
     api, log = client
-    response = api.post("/predict", json=payload)
-    assert response.status_code == 422
-    errors = response.json()["detail"]
-    assert any(field in map(str, error["loc"]) and message in error["msg"] for error in errors), (
-        errors
-    )
+    cases = bad_requests(module_settings.contract, records[0])
+    cases += [
+        ("empty", {"records": []}, "records", "at least 1 item"),
+        ("too many", {"records": records[:6]}, "records", "at most 5 items"),
+    ]
+    for case, payload, field, message in cases:
+        response = api.post(
+            "/predict", content=json.dumps(payload), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, case
+        errors = response.json()["detail"]
+        assert any(
+            field in map(str, error["loc"]) and message in error["msg"] for error in errors
+        ), (case, errors)
     assert read_log(api, log) == []
 
 
@@ -135,43 +183,51 @@ def test_malformed_json_is_a_422(client):
     assert read_log(api, log) == []
 
 
-def test_invocations_accepts_json_and_csv(client):
+def _answers(body):
+    """The predictions without their per-request ids."""
+    return [{k: v for k, v in p.items() if k != "record_id"} for p in body["predictions"]]
+
+
+def _csv_value(value):
+    return "" if value is None else str(value)
+
+
+def test_invocations_accepts_json_and_csv(client, records, module_settings):
     api, _ = client
-    as_json = api.post("/invocations", json={"instances": [RECORD]})
+    record = records[0]
+    features = module_settings.contract.features
+    as_json = api.post("/invocations", json={"instances": [record]})
     assert as_json.status_code == 200
-    header = ",".join(RAW_INPUTS)
-    row = ",".join(str(RECORD[name]) for name in RAW_INPUTS)
+    header = ",".join(f'"{name}"' for name in features)
+    row = ",".join(_csv_value(record[name]) for name in features)
     with_header = api.post(
         "/invocations", content=f"{header}\n{row}\n", headers={"content-type": "text/csv"}
     )
     without_header = api.post(
         "/invocations", content=f"{row}\n{row}\n", headers={"content-type": "text/csv"}
     )
-    assert with_header.status_code == without_header.status_code == 200
+    assert with_header.status_code == without_header.status_code == 200, with_header.text
     assert len(without_header.json()["predictions"]) == 2
-    assert with_header.json()["predictions"] == as_json.json()["predictions"]
+    assert _answers(with_header.json()) == _answers(as_json.json())
 
 
-@pytest.mark.parametrize(
-    ("content", "content_type", "message"),
-    [
+def test_invocations_rejects_bad_payloads(client, records):
+    api, log = client
+    cases = [
         (b"{oops", "application/json", "malformed JSON"),
         (b'{"instances": []}', "application/json", "the batch is empty"),
-        (b"41,12\n", "text/csv", "CSV row 1 has 2 values"),
-        (b"41,12,weekly,bank-transfer,70,800,1\n", "text/csv", "Input should be"),
+        (b"1\n", "text/csv", "CSV row 1 has 1 values"),
         (b"<xml/>", "application/xml", "unsupported content type"),
-        (json.dumps({"instances": [RECORD] * 6}).encode(), "application/json", "the limit is 5"),
-    ],
-)
-def test_invocations_rejects_bad_payloads(client, content, content_type, message):
-    api, log = client
-    response = api.post("/invocations", content=content, headers={"content-type": content_type})
-    assert response.status_code == 422
-    assert message in json.dumps(response.json())
+        (json.dumps({"instances": records[:6]}).encode(), "application/json", "the limit is 5"),
+    ]
+    for content, content_type, message in cases:
+        response = api.post("/invocations", content=content, headers={"content-type": content_type})
+        assert response.status_code == 422
+        assert message in json.dumps(response.json())
     assert read_log(api, log) == []
 
 
-def test_not_ready_when_the_model_cannot_load(module_settings, tmp_path):
+def test_not_ready_when_the_model_cannot_load(module_settings, tmp_path, records):
     def failing(_settings, _serving):
         raise RuntimeError("registry unreachable")
 
@@ -182,29 +238,29 @@ def test_not_ready_when_the_model_cannot_load(module_settings, tmp_path):
         assert ready.status_code == 503
         assert "registry unreachable" in ready.json()["reason"]
         assert api.get("/ping").status_code == 503
-        assert api.post("/predict", json={"records": [RECORD]}).status_code == 503
+        assert api.post("/predict", json={"records": records[:1]}).status_code == 503
 
 
 class ConstantModel:
     """Answers instantly: routing tests need many requests, not real scores."""
 
-{%- if cookiecutter.task == 'regression' %}
+    classes_ = np.array([0, 1])
 
     def predict(self, features):
-        return np.full(len(features), 100.0)
-{%- else %}
+        return np.full(len(features), 1.0)
 
     def predict_proba(self, features):
         return np.tile([0.5, 0.5], (len(features), 1))
-{%- endif %}
 
 
-def test_canary_routes_about_the_configured_share_to_the_challenger(module_settings, tmp_path):
+def test_canary_routes_about_the_configured_share_to_the_challenger(
+    module_settings, tmp_path, records
+):
     api, log = make_client(module_settings, ConstantModel(), tmp_path, canary_fraction=0.3)
     with api:
         api.app.state.serving.random.seed(0)
         models = [
-            api.post("/predict", json={"records": [RECORD]}).json()["model"] for _ in range(400)
+            api.post("/predict", json={"records": records[:1]}).json()["model"] for _ in range(400)
         ]
         entries = read_log(api, log)
     share = models.count("challenger") / len(models)
@@ -213,12 +269,41 @@ def test_canary_routes_about_the_configured_share_to_the_challenger(module_setti
     assert not any(e["shadow"] for e in entries)
 
 
+def test_a_challenger_that_failed_the_gate_gets_no_canary_traffic_unless_allowed(
+    module_settings, tmp_path, records
+):
+    api, _ = make_client(
+        module_settings, ConstantModel(), tmp_path, canary_fraction=0.5, challenger_passed=False
+    )
+    with api:
+        models = {
+            api.post("/predict", json={"records": records[:1]}).json()["model"] for _ in range(40)
+        }
+        meta = api.get("/metadata").json()
+    assert models == {"champion"}
+    assert meta["canary_fraction"] == 0 and "CANARY_ALLOW_FAILED" in meta["canary_disabled"]
+    allowed, _ = make_client(
+        module_settings,
+        ConstantModel(),
+        tmp_path,
+        canary_fraction=0.5,
+        challenger_passed=False,
+        canary_allow_failed=True,
+    )
+    with allowed:
+        models = {
+            allowed.post("/predict", json={"records": records[:1]}).json()["model"]
+            for _ in range(40)
+        }
+    assert models == {"champion", "challenger"}
+
+
 def test_shadow_scores_every_request_with_the_challenger_silently(
-    module_settings, fitted, tmp_path
+    module_settings, fitted, tmp_path, records
 ):
     api, log = make_client(module_settings, fitted, tmp_path, shadow=True)
     with api:
-        bodies = [api.post("/predict", json={"records": [RECORD]}).json() for _ in range(5)]
+        bodies = [api.post("/predict", json={"records": records[:1]}).json() for _ in range(5)]
         entries = read_log(api, log)
     assert {body["model"] for body in bodies} == {"champion"}
     shadow = [e for e in entries if e["shadow"]]

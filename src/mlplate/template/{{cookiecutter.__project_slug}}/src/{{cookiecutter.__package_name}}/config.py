@@ -155,7 +155,8 @@ def load_serving_settings(settings: Settings) -> ServingSettings:
         model_uri=env.get("MODEL_URI") or None,
         challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
         canary_fraction=float(env.get("CANARY_FRACTION") or 0),
-        canary_allow_failed=env.get("CANARY_ALLOW_FAILED", "").strip().lower() in {"1", "true", "yes"},
+        canary_allow_failed=env.get("CANARY_ALLOW_FAILED", "").strip().lower()
+        in {"1", "true", "yes"},
         shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
         max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
         prediction_log=Path(log)
@@ -170,7 +171,9 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     try:
         raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ProjectError(f"{params_path} is not valid YAML: {str(error).splitlines()[0]}") from None
+        raise ProjectError(
+            f"{params_path} is not valid YAML: {str(error).splitlines()[0]}"
+        ) from None
     try:
         params = Params.model_validate(raw)
     except ValidationError as error:

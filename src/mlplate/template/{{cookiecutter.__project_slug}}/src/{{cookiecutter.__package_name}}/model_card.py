@@ -173,7 +173,9 @@ def model_card_page(
                 + " |"
                 for group, values in groups.items()
             ]
-            scores = [values[primary] for values in groups.values() if values[primary] == values[primary]]
+            scores = [
+                values[primary] for values in groups.values() if values[primary] == values[primary]
+            ]
             gap = f"{max(scores) - min(scores):.4f}" if len(scores) > 1 else "n/a (one group)"
             lines += ["", f"Largest gap in `{primary}` between groups of `{attribute}`: {gap}.", ""]
     elif fairness is not None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.models.promotion import decide, regression_exceeds
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
 
 MARKER = "<!-- {{ cookiecutter.__package_name }}-model-report -->"
 
@@ -144,7 +144,9 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
         primary=settings.params.evaluate.primary_metric,
         min_delta=promotion.min_delta,
         max_regression=promotion.max_regression,
-        higher_is_better=task_for(settings).higher_is_better[settings.params.evaluate.primary_metric],
+        higher_is_better=task_for(settings).higher_is_better[
+            settings.params.evaluate.primary_metric
+        ],
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown)

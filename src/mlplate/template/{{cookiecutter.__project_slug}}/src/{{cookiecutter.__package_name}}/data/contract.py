@@ -73,12 +73,16 @@ class Contract(BaseModel):
             raise ValueError(f"target {self.target!r} is not one of the columns")
         if spec.role != "target":
             raise ValueError(f"column {self.target!r} is the target: give it role: target")
-        others = [name for name, c in self.columns.items() if c.role == "target" and name != self.target]
+        others = [
+            name for name, c in self.columns.items() if c.role == "target" and name != self.target
+        ]
         if others:
             raise ValueError(f"only the target may have role: target, not {others}")
         if spec.nullable:
             raise ValueError(f"target {self.target!r} cannot be nullable")
-        if self.task == "classification" and (spec.type != "categorical" or len(spec.categories or ()) < 2):
+        if self.task == "classification" and (
+            spec.type != "categorical" or len(spec.categories or ()) < 2
+        ):
             raise ValueError("a classification target is categorical with at least 2 categories")
         if self.task == "regression" and spec.type not in ("numeric", "integer"):
             raise ValueError("a regression target is numeric or integer")
@@ -145,7 +149,9 @@ def contract_yaml(contract: Contract, header: str) -> str:
     """The contract as YAML with a comment header (what `use-data` writes)."""
     body = contract.model_dump(mode="json", exclude_defaults=True)
     body.setdefault("task", contract.task)
-    ordered = {key: body[key] for key in ("name", "task", "target", "example", "columns") if key in body}
+    ordered = {
+        key: body[key] for key in ("name", "task", "target", "example", "columns") if key in body
+    }
     return header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -162,18 +168,27 @@ def category_text(values: pd.Series) -> pd.Series:
 
 def _lines(mask: pd.Series) -> str:
     labels = mask[mask].index[:MAX_LINES_SHOWN]
-    shown = [str(int(label) + FIRST_DATA_LINE) if isinstance(label, (int, np.integer)) else str(label) for label in labels]
+    shown = [
+        str(int(label) + FIRST_DATA_LINE) if isinstance(label, (int, np.integer)) else str(label)
+        for label in labels
+    ]
     more = int(mask.sum()) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _numeric_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series) -> list[str]:
+def _numeric_problems(
+    name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
+) -> list[str]:
     problems = []
-    numbers = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    numbers = (
+        values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    )
     numbers = numbers.astype("float64")
     text = numbers.isna() & ~missing
     if text.any():
-        problems.append(f"column '{name}': expected {spec.type} values, found text at lines {_lines(text)}")
+        problems.append(
+            f"column '{name}': expected {spec.type} values, found text at lines {_lines(text)}"
+        )
     infinite = np.isinf(numbers)
     if infinite.any():
         problems.append(f"column '{name}': infinite values at lines {_lines(infinite)}")
@@ -181,7 +196,9 @@ def _numeric_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: p
     if spec.type == "integer":
         fractional = finite.notna() & (finite % 1 != 0)
         if fractional.any():
-            problems.append(f"column '{name}': expected whole numbers at lines {_lines(fractional)}")
+            problems.append(
+                f"column '{name}': expected whole numbers at lines {_lines(fractional)}"
+            )
     if spec.min is not None:
         low = finite < spec.min
         if low.any():
@@ -193,7 +210,9 @@ def _numeric_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: p
     return problems
 
 
-def _category_problems(name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series) -> list[str]:
+def _category_problems(
+    name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
+) -> list[str]:
     allowed = spec.categories or ()
     matched = values.isin(allowed) | missing
     if matched.all():
@@ -247,7 +266,11 @@ def validation_problems(
     if frame.empty:
         return ["the dataset has no rows"]
     needed = set(contract.kept if required is None else required)
-    problems = [f"missing column '{name}'" for name in contract.columns if name in needed and name not in frame.columns]
+    problems = [
+        f"missing column '{name}'"
+        for name in contract.columns
+        if name in needed and name not in frame.columns
+    ]
     for name, spec in contract.columns.items():
         if name in frame.columns and spec.role != "ignored":
             problems.extend(column_problems(name, spec, frame[name]))

@@ -67,7 +67,9 @@ def make_customers(n_rows: int, *, seed: int, target: str = "churned") -> pd.Dat
         "contract": rng.choice(CONTRACTS, n_rows, p=[0.55, 0.25, 0.20]),
         "payment_method": rng.choice(PAYMENT_METHODS, n_rows).astype(object),
         "monthly_charges": monthly,
-        "total_charges": np.round(monthly * np.maximum(tenure, 1) * rng.uniform(0.9, 1.1, n_rows), 2),
+        "total_charges": np.round(
+            monthly * np.maximum(tenure, 1) * rng.uniform(0.9, 1.1, n_rows), 2
+        ),
         "support_calls": rng.poisson(1.5, n_rows),
     }
     columns[target] = TARGETS[target](columns, rng)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.data.contract import TRUE_TEXT, FALSE_TEXT, ColumnSpec, Contract
+from {{ cookiecutter.__package_name }}.data.contract import FALSE_TEXT, TRUE_TEXT, ColumnSpec, Contract
 
 MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
 MAX_CLASSES = 20  # a whole-number target with at most this many values is a class label
@@ -22,7 +22,10 @@ def _round(value: float) -> float:
 
 def _whole(values: pd.Series) -> bool:
     present = values.dropna()
-    return bool(pd.api.types.is_integer_dtype(values) or (np.isfinite(present).all() and (present % 1 == 0).all()))
+    return bool(
+        pd.api.types.is_integer_dtype(values)
+        or (np.isfinite(present).all() and (present % 1 == 0).all())
+    )
 
 
 def _bounds(values: pd.Series, *, whole: bool) -> tuple[float, float]:
@@ -43,13 +46,20 @@ def _is_boolean(values: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(values):
         return False
     text = values.dropna().astype(str).str.strip().str.lower()
-    return len(text) > 0 and text.isin(TRUE_TEXT | FALSE_TEXT).all() and text.nunique() <= 2 and not text.isin({"0", "1"}).all()
+    return (
+        len(text) > 0
+        and text.isin(TRUE_TEXT | FALSE_TEXT).all()
+        and text.nunique() <= 2
+        and not text.isin({"0", "1"}).all()
+    )
 
 
 def _looks_like_id(name: str, values: pd.Series) -> bool:
-    words = re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[A-Z])", name)
-    named = name.lower() == "id" or (words and words[-1].lower() == "id") or name.lower().endswith("_id")
-    return bool(named) and values.notna().all() and values.is_unique
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    named = (bool(words) and words[-1].lower() == "id") or bool(
+        re.search(r"[a-z0-9]Id$|_id$", name)
+    )
+    return named and bool(values.notna().all()) and bool(values.is_unique)
 
 
 def _categories(values: pd.Series, *, whole: bool) -> tuple[Any, ...]:
@@ -66,13 +76,17 @@ def infer_task(values: pd.Series) -> str:
     return "classification" if _whole(values) and values.nunique() <= MAX_CLASSES else "regression"
 
 
-def infer_column(name: str, values: pd.Series, *, role: str, task: str) -> tuple[ColumnSpec, str | None]:
+def infer_column(
+    name: str, values: pd.Series, *, role: str, task: str
+) -> tuple[ColumnSpec, str | None]:
     """One column's spec, and a note for the user to review when the guess is uncertain."""
     nullable = bool(values.isna().any())
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     whole = numeric and _whole(values)
     if role == "target" and task == "classification":
-        return ColumnSpec(type="categorical", role=role, categories=_categories(values, whole=whole)), None
+        return ColumnSpec(
+            type="categorical", role=role, categories=_categories(values, whole=whole)
+        ), None
     if _is_boolean(values):
         return ColumnSpec(type="boolean", role=role, nullable=nullable), None
     if numeric:
@@ -89,7 +103,12 @@ def infer_column(name: str, values: pd.Series, *, role: str, task: str) -> tuple
             ColumnSpec(type="categorical", role="ignored", nullable=True),
             f"'{name}' has {distinct} distinct texts (free text or an identifier): ignored",
         )
-    return ColumnSpec(type="categorical", role=role, nullable=nullable, categories=_categories(values, whole=False)), None
+    return ColumnSpec(
+        type="categorical",
+        role=role,
+        nullable=nullable,
+        categories=_categories(values, whole=False),
+    ), None
 
 
 def infer_contract(
@@ -101,7 +120,13 @@ def infer_contract(
     sensitive: tuple[str, ...] = (),
 ) -> tuple[Contract, list[str]]:
     """A contract describing ``frame``, and notes on what deserves a review."""
-    notes = [] if task else [f"task: {infer_task(frame[target])} (guessed from the target's values; TASK= sets it)"]
+    notes = (
+        []
+        if task
+        else [
+            f"task: {infer_task(frame[target])} (guessed from the target's values; TASK= sets it)"
+        ]
+    )
     task = task or infer_task(frame[target])
     columns = {}
     for column in frame.columns:

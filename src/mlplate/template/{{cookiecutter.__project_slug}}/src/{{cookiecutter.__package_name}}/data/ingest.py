@@ -55,7 +55,9 @@ def read_table(path: Path) -> pd.DataFrame:
         try:
             frame = pd.read_parquet(path)
         except Exception as error:  # pyarrow raises many types for a damaged file
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             raise DataValidationError(f"{path} is not a readable Parquet file: {first}") from None
         duplicated = sorted({n for n in frame.columns if list(frame.columns).count(n) > 1})
         if duplicated:

@@ -83,11 +83,13 @@ def prepare(settings: Settings) -> tuple[int, int]:
     """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
     data = settings.params.data
     path = settings.path(data.raw_path)
-    raw = read_table(path)
-    check_trainable(raw, settings)
-    frame = validate(raw, settings.contract, source=str(path))
+    frame = validate(read_table(path), settings.contract, source=str(path))
+    check_trainable(frame, settings)
     train, test = stratified_split(
-        frame, strata=split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
+        frame,
+        strata=split_strata(frame, settings),
+        test_size=data.test_size,
+        seed=settings.params.seed,
     )
     out = settings.path(data.prepared_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ columns, so they keep working after `make use-data` brings another dataset.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,3 +86,27 @@ def synthetic_frame(contract: Contract, n_rows: int, *, seed: int) -> pd.DataFra
                 frame[name] = pd.to_numeric(frame[name])
     frame.insert(list(contract.columns).index(contract.target), contract.target, values)
     return frame
+
+
+def write_table(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as CSV, or Parquet for a .parquet/.pq path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def json_records(frame: pd.DataFrame, contract: Contract) -> list[dict[str, Any]]:
+    """The feature columns of ``frame`` as API request records (JSON types, gaps as null)."""
+    return [
+        {key: _plain(value) for key, value in row.items()}
+        for row in frame[list(contract.features)].to_dict(orient="records")
+    ]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value

@@ -34,7 +34,9 @@ def dvc_add(settings: Settings, folder: Path) -> None:
     )
     if result.returncode != 0:
         message = (result.stderr or result.stdout).strip().splitlines()
-        raise ProjectError(f"dvc add {folder} failed: {message[-1] if message else result.returncode}")
+        raise ProjectError(
+            f"dvc add {folder} failed: {message[-1] if message else result.returncode}"
+        )
 
 
 def ensure_raw_data(settings: Settings) -> str:
@@ -54,7 +56,9 @@ def ensure_raw_data(settings: Settings) -> str:
                 f"{data.raw_path} does not exist; bring your data with "
                 "`make use-data DATA=path/to/file.csv TARGET=column`"
             )
-        write_example_data(raw, n_rows=data.example_rows, seed=settings.params.seed, target=contract.target)
+        write_example_data(
+            raw, n_rows=data.example_rows, seed=settings.params.seed, target=contract.target
+        )
         made = True
     summary = check_raw_data(settings)  # nothing enters the DVC cache before it is valid
     dvc_add(settings, raw.parent)

@@ -42,8 +42,15 @@ def decide(
         )
     delta = candidate - champion if higher_is_better else champion - candidate
     promote = delta >= min_delta and delta > 0
-    return Decision(promote, explain(metric, candidate - champion, delta, min_delta), metric,
-                    candidate, champion, delta, min_delta)
+    return Decision(
+        promote,
+        explain(metric, candidate - champion, delta, min_delta),
+        metric,
+        candidate,
+        champion,
+        delta,
+        min_delta,
+    )
 
 
 def explain(metric: str, change: float, delta: float, min_delta: float) -> str:

@@ -159,11 +159,20 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
         )
         blocked = uncommitted_reason(run_info)
         if decision.promote and blocked and not allow_uncommitted:
-            decision = Decision(False, f"{decision.reason}, but {blocked}", metric, candidate_score,
-                                champion_score, decision.delta, params.promotion.min_delta)
+            decision = Decision(
+                False,
+                f"{decision.reason}, but {blocked}",
+                metric,
+                candidate_score,
+                champion_score,
+                decision.delta,
+                params.promotion.min_delta,
+            )
     alias = CHAMPION if decision.promote else CHALLENGER
     mlflow_client.set_registered_model_alias(name, alias, candidate.version)
-    mlflow_client.set_model_version_tag(name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower())
+    mlflow_client.set_model_version_tag(
+        name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower()
+    )
     mlflow_client.set_model_version_tag(name, candidate.version, GATE_REASON_TAG, decision.reason)
     report = {
         **decision.as_dict(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,23 +21,26 @@ from {{ cookiecutter.__package_name }}.errors import ProjectError
 
 
 def _sample(n: int, max_points: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n - 1, min(max_points, n)).astype(int)) if n else np.array([], int)
+    return (
+        np.unique(np.linspace(0, n - 1, min(max_points, n)).astype(int)) if n else np.array([], int)
+    )
 
 
 @dataclass(frozen=True)
 class Regression:
     """Predict a number; compare models on RMSE, MAE or R²."""
 
-    name = "regression"
-    higher_is_better = {"rmse": False, "mae": False, "r2": True}
-    plot_files = ("residuals.json", "residuals.png")
+    name: ClassVar[str] = "regression"
+    higher_is_better: ClassVar[dict[str, bool]] = {"rmse": False, "mae": False, "r2": True}
 
     def estimator(self, model: ModelParams, *, seed: int) -> Any:
         from sklearn.ensemble import HistGradientBoostingRegressor
         from sklearn.linear_model import Ridge
 
         if model.type == "hist_gradient_boosting":
-            return HistGradientBoostingRegressor(random_state=seed, **model.hist_gradient_boosting.model_dump())
+            return HistGradientBoostingRegressor(
+                random_state=seed, **model.hist_gradient_boosting.model_dump()
+            )
         return Ridge(alpha=model.linear.alpha)
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
@@ -64,7 +67,10 @@ class Regression:
     def write_plots(self, y_true: np.ndarray, scores: np.ndarray, folder: Path) -> None:
         keep = _sample(len(y_true), 500)
         points = [
-            {"predicted": round(float(scores[i]), 4), "residual": round(float(y_true[i] - scores[i]), 4)}
+            {
+                "predicted": round(float(scores[i]), 4),
+                "residual": round(float(y_true[i] - scores[i]), 4),
+            }
             for i in keep
         ]
         _write_json(folder / "residuals.json", points)
@@ -81,9 +87,14 @@ class Classification:
 
     classes: tuple[Any, ...]
     threshold: float = 0.5
-    name = "classification"
-    higher_is_better = {"roc_auc": True, "f1": True, "accuracy": True, "precision": True, "recall": True}
-    plot_files = ("roc.json", "confusion.json", "confusion_matrix.png")
+    name: ClassVar[str] = "classification"
+    higher_is_better: ClassVar[dict[str, bool]] = {
+        "roc_auc": True,
+        "f1": True,
+        "accuracy": True,
+        "precision": True,
+        "recall": True,
+    }
 
     @property
     def binary(self) -> bool:
@@ -94,7 +105,9 @@ class Classification:
         from sklearn.linear_model import LogisticRegression
 
         if model.type == "hist_gradient_boosting":
-            return HistGradientBoostingClassifier(random_state=seed, **model.hist_gradient_boosting.model_dump())
+            return HistGradientBoostingClassifier(
+                random_state=seed, **model.hist_gradient_boosting.model_dump()
+            )
         return LogisticRegression(C=1.0 / model.linear.alpha, max_iter=1000)
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
@@ -132,17 +145,25 @@ class Classification:
             columns = scores[:, present]
             columns = columns / np.clip(columns.sum(axis=1, keepdims=True), 1e-12, None)
             roc_auc = float(
-                skm.roc_auc_score(y_true, columns, multi_class="ovr", average="macro", labels=present)
+                skm.roc_auc_score(
+                    y_true, columns, multi_class="ovr", average="macro", labels=present
+                )
                 if len(present) > 2
                 else skm.roc_auc_score(y_true == present[1], columns[:, 1])
             )
         labels = list(range(len(self.classes))) if not self.binary else None
         return {
             "roc_auc": roc_auc,
-            "f1": float(skm.f1_score(y_true, y_pred, average=average, labels=labels, zero_division=0)),
+            "f1": float(
+                skm.f1_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
+            ),
             "accuracy": float(skm.accuracy_score(y_true, y_pred)),
-            "precision": float(skm.precision_score(y_true, y_pred, average=average, labels=labels, zero_division=0)),
-            "recall": float(skm.recall_score(y_true, y_pred, average=average, labels=labels, zero_division=0)),
+            "precision": float(
+                skm.precision_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
+            ),
+            "recall": float(
+                skm.recall_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
+            ),
         }
 
     def answers(self, scores: np.ndarray) -> list[dict[str, Any]]:
@@ -153,7 +174,9 @@ class Classification:
             {
                 "label": _plain(self.classes[index]),
                 "probability": round(float(row[index]), 6),
-                "probabilities": {name: round(float(p), 6) for name, p in zip(names, row, strict=True)},
+                "probabilities": {
+                    name: round(float(p), 6) for name, p in zip(names, row, strict=True)
+                },
             }
             for index, row in zip(predicted, scores, strict=True)
         ]
@@ -166,7 +189,9 @@ class Classification:
         y_pred = self.predicted(scores)
         names = [str(label) for label in self.classes]
         roc = []
-        for index, name in enumerate(names[1:] if self.binary else names, start=1 if self.binary else 0):
+        for index, name in enumerate(
+            names[1:] if self.binary else names, start=1 if self.binary else 0
+        ):
             if len(np.unique(y_true == index)) == 2:
                 fpr, tpr, _ = skm.roc_curve(y_true == index, scores[:, index])
                 roc += [
@@ -176,7 +201,10 @@ class Classification:
         _write_json(folder / "roc.json", roc)
         _write_json(
             folder / "confusion.json",
-            [{"actual": names[a], "predicted": names[p]} for a, p in zip(y_true, y_pred, strict=True)],
+            [
+                {"actual": names[a], "predicted": names[p]}
+                for a, p in zip(y_true, y_pred, strict=True)
+            ],
         )
         counts = skm.confusion_matrix(y_true, y_pred, labels=list(range(len(names))))
         size = 2.4 + 0.45 * len(names)

@@ -70,7 +70,9 @@ def train(settings: Settings) -> dict[str, Any]:
     try:
         model = build_model(settings).fit(features, target)
     except ValueError as error:  # e.g. a single class left in the training split
-        raise ProjectError(f"training failed on {train_path}: {str(error).splitlines()[0]}") from None
+        raise ProjectError(
+            f"training failed on {train_path}: {str(error).splitlines()[0]}"
+        ) from None
 
     model_path = settings.path(params.train.model_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,9 @@ def compare_models(settings: Settings) -> dict[str, Any]:
         models[str(role)] = {
             "version": None if pd.isna(version) else str(version),
             "n_labeled": len(rows),
-            **task.metrics(task.labels(rows["label"]), scores if scores.shape[1] > 1 else scores[:, 0]),
+            **task.metrics(
+                task.labels(rows["label"]), scores if scores.shape[1] > 1 else scores[:, 0]
+            ),
         }
     result = {"primary_metric": settings.params.evaluate.primary_metric, "models": models}
     out = settings.path(settings.params.monitoring.report_dir)

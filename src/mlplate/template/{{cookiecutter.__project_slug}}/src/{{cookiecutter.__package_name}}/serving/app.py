@@ -7,6 +7,7 @@ registry (or MODEL_URI); CANARY_FRACTION and SHADOW bring in the `challenger`.
 import csv
 import io
 import json
+import math
 import random
 import time
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
@@ -89,7 +91,9 @@ class ServingState:
         self.logger.log(
             [
                 self._entry(request_id, index, record, answering, answer, row, now, shadow=False)
-                for index, (record, answer, row) in enumerate(zip(records, answers, scores, strict=True))
+                for index, (record, answer, row) in enumerate(
+                    zip(records, answers, scores, strict=True)
+                )
             ]
         )
         if self.serving.shadow and self.challenger is not None and answering is self.champion:
@@ -99,7 +103,8 @@ class ServingState:
             "model": answering.role,
             "model_version": answering.version,
             "predictions": [
-                {"record_id": f"{request_id}-{index}", **answer} for index, answer in enumerate(answers)
+                {"record_id": f"{request_id}-{index}", **answer}
+                for index, answer in enumerate(answers)
             ],
         }
 
@@ -113,13 +118,19 @@ class ServingState:
         answers = self.challenger.task.answers(scores)
         self.logger.log(
             [
-                self._entry(request_id, index, record, self.challenger, answer, row, now, shadow=True)
-                for index, (record, answer, row) in enumerate(zip(records, answers, scores, strict=True))
+                self._entry(
+                    request_id, index, record, self.challenger, answer, row, now, shadow=True
+                )
+                for index, (record, answer, row) in enumerate(
+                    zip(records, answers, scores, strict=True)
+                )
             ]
         )
 
     @staticmethod
-    def _entry(request_id, index, record, model, answer, row, now, *, shadow: bool) -> dict[str, Any]:
+    def _entry(
+        request_id, index, record, model, answer, row, now, *, shadow: bool
+    ) -> dict[str, Any]:
         """One prediction-log line: the inputs, the answer, and the raw scores for monitoring."""
         return {
             "timestamp": now,
@@ -137,6 +148,25 @@ class ServingState:
 def _not_ready(state: ServingState) -> JSONResponse:
     return JSONResponse(
         status_code=503, content={"status": "not ready", "reason": state.not_ready_reason}
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    """Echoed input made JSON-safe: infinities and NaN as text (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with field-level details, even when the rejected input held Infinity or NaN."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(
+        status_code=422, content={"detail": jsonable_encoder(_json_safe(list(error.errors())))}
     )
 
 
@@ -200,6 +230,7 @@ def create_app(
         state.logger.stop()
 
     app = FastAPI(title="{{ cookiecutter.project_name }}", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.serving = state
 
     @app.get("/health")
@@ -246,7 +277,9 @@ def create_app(
         if state.champion is None:
             return _not_ready(state)
         raw = parse_invocation(
-            await request.body(), request.headers.get("content-type", ""), settings.contract.features
+            await request.body(),
+            request.headers.get("content-type", ""),
+            settings.contract.features,
         )
         if not raw:
             raise _invalid("the batch is empty; send at least one record")
@@ -255,7 +288,9 @@ def create_app(
                 f"the batch has {len(raw)} records; the limit is {serving.max_batch_size}"
             )
         try:
-            records = [record.model_dump(by_alias=True) for record in batch_adapter.validate_python(raw)]
+            records = [
+                record.model_dump(by_alias=True) for record in batch_adapter.validate_python(raw)
+            ]
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
         return await state.predict(records)

@@ -51,7 +51,8 @@ def record_model(contract: Contract) -> type[BaseModel]:
     """One record: the contract's feature columns with their types, ranges and categories."""
     taken: set[str] = set()
     fields = {
-        attribute_name(name, taken): _field(name, contract.columns[name]) for name in contract.features
+        attribute_name(name, taken): _field(name, contract.columns[name])
+        for name in contract.features
     }
     return create_model(  # type: ignore[call-overload, no-any-return]
         "Record", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
