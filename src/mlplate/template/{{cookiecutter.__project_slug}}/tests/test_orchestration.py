@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.__package_name }}.config import load_settings
-from {{ cookiecutter.__package_name }}.data.synthetic import synthetic_frame
+from {{ cookiecutter.__package_name }}.data.synthetic import synthetic_frame, write_table
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
 from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
@@ -116,9 +116,7 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
         for file in ("dvc.yaml", "params.yaml", "data/contract.yaml"):
             shutil.copy(PROJECT_ROOT / file, container / file)
         if name in ("validate", "prepare"):  # the raw data a container pulls from the DVC remote
-            path = container / settings.params.data.raw_path
-            path.parent.mkdir(parents=True)
-            raw.to_csv(path, index=False)
+            write_table(container / settings.params.data.raw_path, raw)
         run_step(
             name,
             root=container,

@@ -144,16 +144,23 @@ def test_a_single_class_is_refused(settings, sample):
         check_raw_data(settings)
 
 
+def with_raw_path(settings, raw_path):
+    data = settings.params.data.model_copy(update={"raw_path": raw_path})
+    return settings.model_copy(update={"params": settings.params.model_copy(update={"data": data})})
+
+
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("name", "content", "message"),
     [
-        (b"", "is empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "is not a text file"),
-        (b"a,b,a\n1,2,3\n", "duplicated column names ['a']"),
-        (b"a,b\n\xff\xfe,1\n", "not UTF-8"),
+        ("data.csv", b"", "is empty"),
+        ("data.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "is not a text file"),
+        ("data.csv", b"a,b,a\n1,2,3\n", "duplicated column names ['a']"),
+        ("data.csv", b"a,b\n\xff\xfe,1\n", "not UTF-8"),
+        ("data.parquet", b"a,b\n1,2\n", "not a readable Parquet file"),
     ],
 )
-def test_files_that_are_not_tables_get_one_line(settings, content, message):
+def test_files_that_are_not_tables_get_one_line(settings, name, content, message):
+    settings = with_raw_path(settings, settings.params.data.raw_path.with_name(name))
     raw = settings.path(settings.params.data.raw_path)
     raw.parent.mkdir(parents=True)
     raw.write_bytes(content)
@@ -184,12 +191,7 @@ def test_without_the_example_a_missing_file_asks_for_use_data(settings):
 
 
 def test_parquet_raw_data_runs_the_pipeline(settings, sample):
-    parquet = settings.params.data.model_copy(
-        update={"raw_path": settings.params.data.raw_path.with_suffix(".parquet")}
-    )
-    as_parquet = settings.model_copy(
-        update={"params": settings.params.model_copy(update={"data": parquet})}
-    )
+    as_parquet = with_raw_path(settings, settings.params.data.raw_path.with_suffix(".parquet"))
     write_table(as_parquet.path(as_parquet.params.data.raw_path), sample)
     assert check_raw_data(as_parquet) == {"rows": len(sample), "columns": len(sample.columns)}
     n_train, n_test = prepare(as_parquet)
