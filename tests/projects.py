@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mlplate.api import generate
-from tests.shell import run
+from tests.shell import project_env, run
 
 PROJECT_NAME = "demo-model"
 PACKAGE = "demo_model"
@@ -71,3 +77,46 @@ def project_python(project: Path, code: str) -> Any:
 def commit_all(project: Path, message: str) -> None:
     run("git", "add", "--all", cwd=project)
     run("git", "commit", "--quiet", "-m", message, cwd=project)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(project: Path, **env: str) -> Iterator[str]:
+    """Run `make serve` on a free local port until the app is ready; yield its base URL."""
+    import httpx
+
+    port = free_port()
+    output = project / "logs" / f"serve-{port}.log"
+    output.parent.mkdir(exist_ok=True)
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=project,
+        env=project_env(**env),
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, f"the app exited:\n{output.read_text()[-3000:]}"
+            time.sleep(0.5)
+        else:
+            raise AssertionError(
+                f"the app was not ready within 90 s:\n{output.read_text()[-3000:]}"
+            )
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

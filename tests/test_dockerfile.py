@@ -40,8 +40,10 @@ def test_pipeline_image_passes_hadolint_and_carries_the_dvc_pointers(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     text = dockerfile.read_text()
     assert "USER 10001" in text and "ARG GIT_COMMIT" in text
-    assert "COPY --chown=app:app data/raw/*.dvc data/raw/" in text
-    # The serving image's .dockerignore drops data/ but keeps the pointers the steps pull by.
+    assert "COPY --chown=app:app data/raw.dvc data/contract.yaml data/" in text
+    # The serving image's .dockerignore drops data/ but keeps the pointer the steps pull by
+    # and the data contract every stage and the API read.
     ignored = (project / ".dockerignore").read_text().split()
-    assert ignored.index("!data/raw/*.dvc") > ignored.index("data")
+    assert ignored.index("!data/raw.dvc") > ignored.index("data")
+    assert ignored.index("!data/contract.yaml") > ignored.index("data")
     assert not (render(tmp_path / "q") / "pipeline.Dockerfile").exists()

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.projects import PACKAGE, SharedEnvironments, commit_all, new_project, project_python
+from tests.projects import (
+    PACKAGE,
+    SharedEnvironments,
+    commit_all,
+    new_project,
+    project_python,
+    served,
+)
 from tests.shell import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
@@ -78,7 +85,7 @@ def test_champion_run_carries_lineage_and_metrics(golden):
     assert 0.6 < found["run_metrics"]["test_roc_auc"] <= 1.0
     assert found["params"]["model_type"] == "hist_gradient_boosting"
     lock = (golden / "dvc.lock").read_text()
-    assert found["run_tags"]["lineage.data.data/raw/customers.csv"] in lock
+    assert found["run_tags"]["lineage.data.data/features/train.csv"] in lock
 
 
 def test_lineage_command_names_the_champion_commit_and_data(golden):
@@ -117,6 +124,14 @@ def test_push_then_pull_in_a_fresh_clone_is_in_sync(golden, environments):
     assert "Cache and remote 'local' are in sync." in cloud.stdout
 
 
+def _snapshot(project: Path) -> dict[str, str]:
+    """What a failed run must leave alone: lock, data pointer, prepared data, model, champion."""
+    files = ["dvc.lock", "data/raw.dvc", "data/prepared/train.csv", "models/model.joblib"]
+    snapshot = {name: (project / name).read_bytes().hex() for name in files}
+    snapshot["champion"] = project_python(project, CHAMPION_QUERY)["version"]
+    return snapshot
+
+
 def test_corrupt_data_stops_the_pipeline_with_the_validation_message(golden):
     raw = golden / "data" / "raw" / "customers.csv"
     original = raw.read_text()
@@ -124,17 +139,22 @@ def test_corrupt_data_stops_the_pipeline_with_the_validation_message(golden):
     row = lines[3].split(",")
     row[lines[0].split(",").index("age")] = "old"
     lines[3] = ",".join(row)
-    lock_before = (golden / "dvc.lock").read_text()
+    before = _snapshot(golden)
     try:
         raw.write_text("\n".join(lines) + "\n")
         result = run("make", "all", cwd=golden, check=False)
         assert result.returncode != 0
         assert (
-            "invalid data: column 'age': expected int values, found text in rows 2" in result.stderr
+            "data/raw/customers.csv breaks the data contract: column 'age': expected integer "
+            "values, found text at lines 4" in result.stderr
         )
         assert "Traceback" not in result.stderr
-        assert "Running stage 'featurize'" not in result.stdout
-        assert (golden / "dvc.lock").read_text() == lock_before
+        assert "Running stage" not in result.stdout  # stopped before DVC and its cache
+        # `dvc repro` alone stops at the validate stage: later stages' outputs stay as they were.
+        repro = run(str(golden / ".venv" / "bin" / "dvc"), "repro", cwd=golden, check=False)
+        assert repro.returncode != 0
+        assert "Running stage 'prepare'" not in repro.stdout
+        assert _snapshot(golden) == before
     finally:
         raw.write_text(original)
         run("make", "all", cwd=golden)  # restored from DVC's run cache
@@ -222,7 +242,12 @@ def test_regression_task_trains_gates_on_rmse_and_serves_values(tmp_path, enviro
     report = (project / "reports" / "pr_report.md").read_text()
     assert "**Gate: passed**" in report
     assert re.search(r"\| \*\*rmse\*\* \| [\d.]+ \| [\d.]+ \| -[\d.]+ \|", report)  # lower: better
+    # Trained from uncommitted params (a branch before merge): promoted only on request.
     run("make", "register", cwd=project)
+    promotion = json.loads((project / "reports" / "promotion.json").read_text())
+    assert not promotion["promote"] and "uncommitted" in promotion["reason"]
+    assert promotion["reason"].startswith("rmse falls by ")
+    run("make", "register", "ALLOW_UNCOMMITTED=1", cwd=project)
     promotion = json.loads((project / "reports" / "promotion.json").read_text())
     assert promotion["promote"] and promotion["metric"] == "rmse"
     assert promotion["candidate"] < promotion["champion"]
@@ -246,56 +271,20 @@ def test_monitor_is_green_on_a_fresh_project_and_alarms_on_simulated_drift(golde
         (golden / "data" / "monitoring" / "current.csv").unlink()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve_and_predict(project: Path, **env: str) -> dict:
-    """Start `make serve`, wait for /ready, check a good and a bad request; return /metadata."""
-    import signal
-    import subprocess
-
+    """Start `make serve`, check a good and a bad request; return /metadata."""
     import httpx
 
-    from tests.shell import project_env
-
-    port = free_port()
-    output = project / "logs" / f"serve-{port}.log"
-    output.parent.mkdir(exist_ok=True)
-    server = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"],
-        cwd=project,
-        env=project_env(**env),
-        stdout=output.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, f"the app exited:\n{output.read_text()[-3000:]}"
-            time.sleep(0.5)
-        else:
-            raise AssertionError("the app was not ready within 90 s")
-        record = {
-            "age": 30,
-            "tenure_months": 3,
-            "contract": "month-to-month",
-            "payment_method": "electronic-check",
-            "monthly_charges": 99.0,
-            "total_charges": 300.0,
-            "support_calls": 4,
-        }
+    record = {
+        "age": 30,
+        "tenure_months": 3,
+        "contract": "month-to-month",
+        "payment_method": "electronic-check",
+        "monthly_charges": 99.0,
+        "total_charges": 300.0,
+        "support_calls": 4,
+    }
+    with served(project, **env) as base:
         answer = httpx.post(f"{base}/predict", json={"records": [record]})
         assert answer.status_code == 200
         prediction = answer.json()["predictions"][0]
@@ -307,9 +296,6 @@ def serve_and_predict(project: Path, **env: str) -> dict:
         bad = httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]})
         assert bad.status_code == 422
         return httpx.get(f"{base}/metadata").json()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def test_make_serve_answers_with_the_registered_champion(golden):

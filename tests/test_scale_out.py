@@ -245,7 +245,13 @@ def test_kubeflow_step_pulls_its_input_from_s3_in_a_bare_container(trained, tmp_
     """The files pipeline.Dockerfile copies, no git, no data: the prepare step still runs."""
     run("make", "push", cwd=trained, **AWS)
     container = tmp_path / "container"
-    for relative in ("dvc.yaml", "params.yaml", ".dvc/config", "data/raw/customers.csv.dvc"):
+    for relative in (
+        "dvc.yaml",
+        "params.yaml",
+        ".dvc/config",
+        "data/raw.dvc",
+        "data/contract.yaml",
+    ):
         (container / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(trained / relative, container / relative)
     bin_dir = trained / ".venv" / "bin"

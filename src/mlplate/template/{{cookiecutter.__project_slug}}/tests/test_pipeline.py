@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,7 +71,8 @@ def test_a_candidate_with_other_inputs_is_refused_before_anything_is_registered(
     name = settings.params.mlflow.registered_model
     before = len(MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'"))
     with pytest.raises(
-        ProjectError, match=rf"no longer has \['{dropped}'\].*mlflow.registered_model"
+        ProjectError,
+        match=rf"no longer has \[{re.escape(repr(dropped))}\].*mlflow.registered_model",
     ):
         register(changed, allow_uncommitted=True)
     assert (
@@ -129,7 +131,9 @@ def test_a_numeric_feature_with_infinity_is_named_with_its_line(settings, sample
     broken = sample.copy()
     broken.loc[3, numeric[0]] = float("inf")
     write_table(settings.path(settings.params.data.raw_path), broken)
-    with pytest.raises(DataValidationError, match=rf"'{numeric[0]}': infinite values at lines 5"):
+    with pytest.raises(
+        DataValidationError, match=re.escape(f"'{numeric[0]}': infinite values at lines 5")
+    ):
         check_raw_data(settings)
 
 

@@ -14,7 +14,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from {{ cookiecutter.__package_name }}.data.contract import Contract, first_error, load_contract
+from {{ cookiecutter.__package_name }}.data.contract import (
+    Contract,
+    first_error,
+    load_contract,
+)
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 
 {% if cookiecutter.mlflow_tracking == 'server' -%}

@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import RAW_DIR, Settings, load_settings
-from {{ cookiecutter.__package_name }}.data.contract import Contract, contract_yaml, validation_problems
+from {{ cookiecutter.__package_name }}.data.contract import (
+    Contract,
+    contract_yaml,
+    validation_problems,
+)
 from {{ cookiecutter.__package_name }}.data.infer import infer_contract
 from {{ cookiecutter.__package_name }}.data.ingest import PARQUET_SUFFIXES, read_table
 from {{ cookiecutter.__package_name }}.data.prepare import MIN_ROWS

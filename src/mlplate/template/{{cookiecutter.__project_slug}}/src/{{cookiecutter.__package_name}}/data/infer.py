@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.data.contract import FALSE_TEXT, TRUE_TEXT, ColumnSpec, Contract
+from {{ cookiecutter.__package_name }}.data.contract import (
+    FALSE_TEXT,
+    TRUE_TEXT,
+    ColumnSpec,
+    Contract,
+)
 
 MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
 MAX_CLASSES = 20  # a whole-number target with at most this many values is a class label

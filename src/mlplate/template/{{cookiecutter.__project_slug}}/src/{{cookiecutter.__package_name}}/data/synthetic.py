@@ -31,7 +31,7 @@ def _column(spec: ColumnSpec, n_rows: int, rng: np.random.Generator) -> np.ndarr
     if spec.type == "integer":
         return rng.integers(math.ceil(low), math.floor(high) + 1, n_rows)
     if spec.type == "numeric":
-        return np.round(rng.uniform(low, high, n_rows), 4)
+        return np.clip(np.round(rng.uniform(low, high, n_rows), 4), low, high)
     if spec.type == "boolean":
         return rng.random(n_rows) < 0.5
     if spec.role == "ignored":
@@ -77,7 +77,7 @@ def synthetic_frame(contract: Contract, n_rows: int, *, seed: int) -> pd.DataFra
     else:
         low, high = _span(target)
         values = low + (high - low) * order
-        values = np.round(values) if target.type == "integer" else np.round(values, 4)
+        values = np.clip(np.round(values, 0 if target.type == "integer" else 4), low, high)
     for name, spec in contract.columns.items():
         if spec.nullable and spec.role not in ("id", "target"):
             gaps = rng.random(n_rows) < MISSING_SHARE

@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
-from {{ cookiecutter.__package_name }}.data.contract import Contract, as_boolean, category_text
+from {{ cookiecutter.__package_name }}.data.contract import (
+    Contract,
+    as_boolean,
+    category_text,
+)
 
 
 def add_features(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from {{ cookiecutter.__package_name }}.config import (
     ServingSettings,
@@ -170,6 +170,12 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def as_input(record: BaseModel, features: set[str]) -> dict[str, Any]:
+    """A validated record under its column names: every feature, other columns when given."""
+    values = record.model_dump(by_alias=True)
+    return {key: value for key, value in values.items() if key in features or value is not None}
+
+
 def _invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidationError:
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
 
@@ -219,6 +225,7 @@ def create_app(
     serving = serving or load_serving_settings(settings)
     state = ServingState(serving)
     Record = record_model(settings.contract)
+    features = set(settings.contract.features)
     PredictRequest = request_model(Record, serving.max_batch_size)
     batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
 
@@ -263,7 +270,7 @@ def create_app(
         """Score a batch of records."""
         if state.champion is None:
             return _not_ready(state)
-        records = [record.model_dump(by_alias=True) for record in request.records]  # type: ignore[attr-defined]
+        records = [as_input(record, features) for record in request.records]  # type: ignore[attr-defined]
         return await state.predict(records)
 
     @app.get("/ping")
@@ -288,9 +295,7 @@ def create_app(
                 f"the batch has {len(raw)} records; the limit is {serving.max_batch_size}"
             )
         try:
-            records = [
-                record.model_dump(by_alias=True) for record in batch_adapter.validate_python(raw)
-            ]
+            records = [as_input(record, features) for record in batch_adapter.validate_python(raw)]
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
         return await state.predict(records)

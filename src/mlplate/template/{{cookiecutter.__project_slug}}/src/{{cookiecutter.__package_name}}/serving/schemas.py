@@ -30,15 +30,19 @@ def attribute_name(column: str, taken: set[str]) -> str:
 
 
 def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
+    """A feature is required unless nullable; id, sensitive and ignored columns are optional."""
+    optional = spec.nullable or spec.role != "feature"
     kind: Any = (
-        Literal[spec.categories]  # type: ignore[valid-type]
+        Any
+        if spec.role == "ignored"
+        else Literal[spec.categories]  # type: ignore[valid-type]
         if spec.type == "categorical"
         else PYTHON_TYPES[spec.type]
     )
-    if spec.nullable:
+    if optional:
         kind = kind | None
     return kind, Field(
-        default=None if spec.nullable else ...,
+        default=None if optional else ...,
         alias=name,
         ge=spec.min,
         le=spec.max,
@@ -48,11 +52,16 @@ def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
 
 
 def record_model(contract: Contract) -> type[BaseModel]:
-    """One record: the contract's feature columns with their types, ranges and categories."""
+    """One record: the contract's columns but the target, with their types, ranges, categories.
+
+    Only features reach the model; an id, sensitive or ignored column may come along (a whole
+    row of the dataset is a valid request) and is kept in the prediction log.
+    """
     taken: set[str] = set()
     fields = {
-        attribute_name(name, taken): _field(name, contract.columns[name])
-        for name in contract.features
+        attribute_name(name, taken): _field(name, spec)
+        for name, spec in contract.columns.items()
+        if name != contract.target
     }
     return create_model(  # type: ignore[call-overload, no-any-return]
         "Record", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields

@@ -1,0 +1,193 @@
+"""Bring your own data: `make use-data` then the project's own `make ci`, for datasets unlike the example.
+
+Slow: each dataset is a generated project that adopts the data, passes lint, its tests, the
+pipeline and registration with no hand edit, and serves one real record.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.projects import SharedEnvironments, commit_all, new_project, project_python, served
+from tests.shell import run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+
+ADOPTION_CHANGES = {"data/contract.yaml", "params.yaml", "data/raw.dvc"}
+VERSIONS_QUERY = """
+import json
+from mlflow import MlflowClient
+from demo_model.config import load_settings
+s = load_settings()
+c = MlflowClient(s.tracking_uri)
+print(json.dumps({m.name: len(c.search_model_versions(f"name='{m.name}'"))
+                  for m in c.search_registered_models()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def environments() -> SharedEnvironments:
+    return SharedEnvironments()
+
+
+# Each dataset is written by the project's own Python (it has scikit-learn, pandas, pyarrow).
+MAKERS = {
+    "breast cancer.csv": """
+from sklearn.datasets import load_breast_cancer
+load_breast_cancer(as_frame=True).frame.to_csv(PATH, index=False)
+""",
+    "diabetes.csv": """
+from sklearn.datasets import load_diabetes
+load_diabetes(as_frame=True, scaled=False).frame.to_csv(PATH, index=False)
+""",
+    "wine.parquet": """
+from sklearn.datasets import load_wine
+frame = load_wine(as_frame=True).frame
+frame["target"] = frame["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+frame.to_parquet(PATH, index=False)
+""",
+    # Capitals, spaces, dashes, dots and symbols in names; gaps; free text; no sensitive column.
+    "Renewals 2026.csv": """
+import numpy as np, pandas as pd
+rng = np.random.default_rng(3)
+n = 400
+orders = rng.integers(0, 40, n)
+frame = pd.DataFrame({
+    "Customer ID": np.arange(1, n + 1),
+    "Monthly Spend ($)": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(5, 500, n).round(2)),
+    "num.orders": orders,
+    "Has-Coupon": rng.choice(["yes", "no"], n),
+    "Plan Type": rng.choice(["Basic", "Pro", None], n),
+    "notes": [f"called on day {i}" for i in range(n)],
+})
+frame["Will Renew"] = np.where(orders + rng.normal(0, 5, n) > 20, "yes", "no")
+frame.to_csv(PATH, index=False)
+""",
+}
+DATASETS: dict[str, tuple[str, list[str], str]] = {
+    "breast-cancer-binary": ("breast cancer.csv", ["TARGET=target"], "roc_auc"),
+    "diabetes-regression": ("diabetes.csv", ["TARGET=target", "TASK=regression"], "rmse"),
+    "wine-multiclass-parquet": ("wine.parquet", ["TARGET=target"], "roc_auc"),
+    "awkward-names-no-sensitive": ("Renewals 2026.csv", ["TARGET=Will Renew"], "roc_auc"),
+}
+RECORD = """
+import json, pandas as pd
+path, target = {path!r}, {target!r}
+frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+row = json.loads(frame.drop(columns=[target]).iloc[[0]].to_json(orient="records"))[0]
+classes = __import__("demo_model.config").config.load_settings().contract.classes
+print(json.dumps({{"record": row, "classes": list(classes)}}))
+"""
+
+
+def make_dataset(project: Path, folder: Path, name: str) -> Path:
+    """Write one dataset with the project's Python; return its path."""
+    path = folder / name
+    run(
+        str(project / ".venv" / "bin" / "python"),
+        "-c",
+        f"PATH = {str(path)!r}\n" + MAKERS[name],
+        cwd=folder,
+    )
+    return path
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_use_data_then_make_ci_is_green_and_serves_a_real_record(tmp_path, environments, dataset):
+    name, arguments, metric = DATASETS[dataset]
+    project = new_project(tmp_path / "project")
+    environments.setup(project)
+    source = make_dataset(project, tmp_path, name)
+    adopted = run("make", "use-data", f"DATA={source}", *arguments, cwd=project)
+    assert "Review the contract, commit, then run `make all`" in adopted.stdout
+    changed = set(run("git", "diff", "--name-only", cwd=project).stdout.split())
+    assert changed <= ADOPTION_CHANGES, changed  # nothing else needed editing
+    assert not (project / "data" / "raw" / "customers.csv").exists()  # the example is gone
+    commit_all(project, f"Use {source.name}")
+
+    run("make", "ci", cwd=project)
+    target = arguments[0].split("=", 1)[1]
+    promotion = json.loads((project / "reports" / "promotion.json").read_text())
+    assert promotion["promote"] and promotion["metric"] == metric
+    assert promotion["model"].startswith("demo-model-")
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    if metric == "roc_auc":
+        assert metrics["roc_auc"] > 0.8
+    else:
+        assert metrics["r2"] > 0.2
+
+    found = project_python(project, RECORD.format(path=str(source), target=target))
+    record = found["record"]
+    with served(project) as base:
+        answer = httpx.post(f"{base}/predict", json={"records": [record]})
+        assert answer.status_code == 200, answer.text
+        prediction = answer.json()["predictions"][0]
+        if metric == "rmse":
+            assert isinstance(prediction["prediction"], float)
+        else:
+            assert prediction["label"] in found["classes"]
+            assert len(prediction["probabilities"]) == len(found["classes"])
+        wrong = httpx.post(f"{base}/predict", json={"records": [{**record, "no such column": 1}]})
+        assert wrong.status_code == 422
+
+
+def test_a_fresh_clone_without_the_data_asks_for_make_pull_and_keeps_the_pointer(
+    tmp_path, environments
+):
+    project = new_project(tmp_path / "project")
+    environments.setup(project)
+    run(
+        "make",
+        "use-data",
+        f"DATA={make_dataset(project, tmp_path, 'breast cancer.csv')}",
+        "TARGET=target",
+        cwd=project,
+    )
+    commit_all(project, "Use the breast cancer data")
+    clone = tmp_path / "clone"
+    run("git", "clone", "--quiet", str(project), str(clone), cwd=tmp_path)
+    environments.setup(clone)
+    pointer = (clone / "data" / "raw.dvc").read_text()
+    result = run("make", "all", cwd=clone, check=False)
+    assert result.returncode != 0
+    assert "run `make pull` to download it" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (clone / "data" / "raw.dvc").read_text() == pointer
+    assert not (clone / "data" / "raw" / "customers.csv").exists()  # no example written over it
+    assert run("git", "status", "--porcelain", cwd=clone).stdout.strip() == ""
+
+
+def test_a_champion_trained_on_other_columns_blocks_the_same_model_name(tmp_path, environments):
+    """The example's champion, then another dataset registered under the example's name."""
+    project = new_project(tmp_path / "project")
+    environments.setup(project)
+    run("make", "all", cwd=project)
+    commit_all(project, "Example champion")
+    run(
+        "make",
+        "use-data",
+        f"DATA={make_dataset(project, tmp_path, 'diabetes.csv')}",
+        "TARGET=target",
+        "TASK=regression",
+        cwd=project,
+    )
+    params = project / "params.yaml"
+    params.write_text(
+        params.read_text().replace(
+            "registered_model: demo-model-diabetes", "registered_model: demo-model"
+        )
+    )
+    commit_all(project, "Diabetes data under the old model name")
+    run("make", "repro", cwd=project)
+    before = project_python(project, VERSIONS_QUERY)
+    result = run("make", "register", cwd=project, check=False)
+    assert result.returncode != 0 and "Error 1" in result.stderr  # the command exited 1
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert "the candidate's inputs differ from champion version 1 of 'demo-model'" in error
+    assert "set mlflow.registered_model in params.yaml to a new name" in error
+    assert "Traceback" not in result.stderr
+    assert project_python(project, VERSIONS_QUERY) == before  # no orphan version
