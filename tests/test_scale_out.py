@@ -21,9 +21,16 @@ import httpx
 import pytest
 import yaml
 
-from tests.projects import PACKAGE, SharedEnvironments, commit_all, new_project, project_python
+from tests.projects import (
+    PACKAGE,
+    SharedEnvironments,
+    commit_all,
+    free_port,
+    new_project,
+    project_python,
+)
 from tests.shell import project_env, run
-from tests.test_project_pipeline import free_port, serve_and_predict
+from tests.test_project_pipeline import serve_and_predict
 
 pytestmark = [pytest.mark.slow, pytest.mark.servers, pytest.mark.xdist_group("scale-out")]
 
