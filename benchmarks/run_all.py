@@ -22,12 +22,14 @@ SCRIPTS = {
     "project.py": ["--repeat", "3"],
     "serving.py": ["--requests", "10000", "--concurrency", "32"],
     "scale_out.py": ["--repeat", "3"],
+    "data.py": ["--rows", "1000000", "10000000"],
 }
 QUICK = {
     "generate.py": ["--repeat", "3"],
     "project.py": ["--repeat", "1"],
     "serving.py": ["--requests", "2000", "--concurrency", "32"],
     "scale_out.py": ["--repeat", "1"],
+    "data.py": ["--rows", "1000000"],
 }
 PACKAGES = ("mlplate", "copier", "cookiecutter", "jinja2", "typer")
 

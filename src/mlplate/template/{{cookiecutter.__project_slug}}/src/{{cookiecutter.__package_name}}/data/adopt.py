@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from {{ cookiecutter.__package_name }}.config import RAW_DIR, Settings, load_settings
 from {{ cookiecutter.__package_name }}.data.contract import (
     Contract,
     contract_yaml,
+    first_error,
     validation_problems,
 )
-from {{ cookiecutter.__package_name }}.data.infer import infer_contract
+from {{ cookiecutter.__package_name }}.data.infer import infer_contract, infer_task
 from {{ cookiecutter.__package_name }}.data.ingest import PARQUET_SUFFIXES, read_table
 from {{ cookiecutter.__package_name }}.data.prepare import MIN_ROWS
 from {{ cookiecutter.__package_name }}.data.versioning import dvc_add
@@ -94,14 +96,17 @@ def use_data(
     frame = read_table(source)
     _check_columns(frame, source, target, sensitive)
     name = dataset_name(source)
-    contract, notes = infer_contract(
-        frame, name=name, target=target, task=task, sensitive=sensitive
-    )
+    if (task or infer_task(frame[target])) == "classification" and frame[target].nunique() < 2:
+        raise DataValidationError(f"{source}: the target {target!r} has a single class")
+    try:
+        contract, notes = infer_contract(
+            frame, name=name, target=target, task=task, sensitive=sensitive
+        )
+    except ValidationError as error:
+        raise ProjectError(f"{source}: cannot describe this data: {first_error(error)}") from None
     problems = validation_problems(frame, contract)
     if problems:
         raise DataValidationError(f"{source}: " + "; ".join(problems))
-    if contract.task == "classification" and frame[target].nunique() < 2:
-        raise DataValidationError(f"{source}: the target {target!r} has a single class")
 
     suffix = ".parquet" if source.suffix.lower() in PARQUET_SUFFIXES else ".csv"
     raw_path = RAW_DIR / f"{name}{suffix}"

@@ -7,6 +7,7 @@ Validation is vectorised pandas, one pass per column (see the README for why not
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -137,11 +138,20 @@ def load_contract(path: Path) -> Contract:
 
 
 def first_error(error: ValidationError) -> str:
-    """The first problem pydantic found, as 'key.path: message'."""
-    found = error.errors(include_url=False)[0]
+    """The first problem pydantic found, as 'key.path: message' (an unknown key first)."""
+    errors = error.errors(include_url=False)
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    found = unknown[0] if unknown else errors[0]
     where = ".".join(str(part) for part in found["loc"]) or "(top level)"
-    message = "unknown key" if found["type"] == "extra_forbidden" else found["msg"]
-    more = len(error.errors()) - 1
+    message = found["msg"]
+    if unknown:
+        parent = found["loc"][:-1]
+        missing = [
+            str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == parent
+        ]
+        close = difflib.get_close_matches(str(found["loc"][-1]), missing, n=1)
+        message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
+    more = len(errors) - 1
     return f"{where}: {message}" + (f" (and {more} more)" if more else "")
 
 
