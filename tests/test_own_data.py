@@ -17,7 +17,7 @@ from tests.shell import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 
-ADOPTION_CHANGES = {"data/contract.yaml", "params.yaml", "data/raw.dvc"}
+ADOPTION_CHANGES = {"data/contract.yaml", "params.yaml", "data/raw.dvc", "docs/model-card.yml"}
 VERSIONS_QUERY = """
 import json
 from mlflow import MlflowClient

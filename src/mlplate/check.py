@@ -32,7 +32,7 @@ MANAGED = (
     "pipeline.Dockerfile",
     ".dvc/config",
 )
-REQUIRED_STAGES = ("prepare", "featurize", "train", "evaluate")
+REQUIRED_STAGES = ("validate", "prepare", "featurize", "train", "evaluate")
 
 
 @dataclass
