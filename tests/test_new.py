@@ -109,3 +109,22 @@ def test_interactive_prompts_skip_questions_that_do_not_apply(monkeypatch, tmp_p
     answers = _prompt_missing({"dvc_remote": "s3", "mlflow_tracking": "server"}, tmp_path / "p")
     assert {"s3_bucket", "s3_endpoint_url", "mlflow_tracking_uri"} <= set(asked)
     assert answers["s3_bucket"] == "ml-data"
+
+
+def test_answers_are_data_never_templates_with_either_engine(cli, tmp_path):
+    """A Jinja payload in an answer is written as text; it never runs (security, issue 15)."""
+    marker = tmp_path / "pwned"
+    payload = f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}"
+    text = "x {{ 7*7 }} y {% raw %} ${{ github.token }}"
+    for engine in ("cookiecutter", "copier"):
+        dest = tmp_path / f"proj-{engine}"
+        result = cli(
+            "new", str(dest), "--defaults", "--engine", engine,
+            "--data", f"description={text}", "--data", f"author_name={payload}",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert not marker.exists()
+        assert f"\n{text}\n" in (dest / "README.md").read_text()
+        assert (
+            tomllib.loads((dest / "pyproject.toml").read_text())["project"]["description"] == text
+        )

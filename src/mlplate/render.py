@@ -7,6 +7,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -52,16 +53,39 @@ def render_copier(out: Path, answers: Mapping[str, Any]) -> None:
         )
 
 
+def cookiecutter_context(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The context cookiecutter would build, with every answer kept literal.
+
+    cookiecutter renders each context value as a Jinja template, so an answer such as
+    ``{{ cycler.__init__.__globals__.os.system(...) }}`` would run code. Here only the
+    template's own defaults (cookiecutter.json) are rendered; answers are data.
+    """
+    from cookiecutter.environment import StrictEnvironment
+
+    defaults = json.loads((template_root() / "cookiecutter.json").read_text(encoding="utf-8"))
+    environment = StrictEnvironment(context={"cookiecutter": defaults})
+    values: dict[str, Any] = {}
+    for key, default in defaults.items():
+        if key in answers:
+            values[key] = answers[key]
+        elif isinstance(default, list):
+            values[key] = default[0]
+        elif isinstance(default, str):
+            values[key] = environment.from_string(default).render(cookiecutter=values)
+        else:
+            values[key] = default
+    return {"cookiecutter": values}
+
+
 def render_cookiecutter(out: Path, answers: Mapping[str, Any]) -> None:
-    """Render the template into the new folder ``out`` with cookiecutter."""
-    from cookiecutter.main import cookiecutter
+    """Render the template into the new folder ``out`` with cookiecutter (hooks included)."""
+    from cookiecutter.generate import generate_files
 
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".cookiecutter-"))
     try:
-        project = cookiecutter(
-            str(template_root()),
-            no_input=True,
-            extra_context=dict(answers),
+        project = generate_files(
+            repo_dir=str(template_root()),
+            context=cookiecutter_context(answers),
             output_dir=str(staging),
         )
         os.rename(project, out)
