@@ -74,7 +74,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mlplate-data-bench-"))
     try:
         project = generate(work / "bench-model").path
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        env = dict(
+            os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        )
         subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)
         print(f"data benchmark: example contract, {os.cpu_count()} cores")
         for rows in sizes:

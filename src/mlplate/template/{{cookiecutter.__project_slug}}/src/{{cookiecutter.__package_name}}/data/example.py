@@ -57,20 +57,23 @@ TARGETS: dict[str, Callable[[dict[str, np.ndarray], np.random.Generator], np.nda
 def make_customers(n_rows: int, *, seed: int, target: str = "churned") -> pd.DataFrame:
     """Return ``n_rows`` customers with the ``target`` column and a few missing values."""
     rng = np.random.default_rng(seed)
+    # The draws keep one order so that a seed always gives the same customers.
     tenure = rng.integers(0, 73, n_rows)
+    contract = rng.choice(CONTRACTS, n_rows, p=[0.55, 0.25, 0.20])
+    payment = rng.choice(PAYMENT_METHODS, n_rows).astype(object)
     monthly = np.round(rng.uniform(18.0, 120.0, n_rows), 2)
+    total = np.round(monthly * np.maximum(tenure, 1) * rng.uniform(0.9, 1.1, n_rows), 2)
+    support_calls = rng.poisson(1.5, n_rows)
     columns: dict[str, np.ndarray] = {
         "customer_id": np.arange(1, n_rows + 1),
         "age": rng.integers(18, 86, n_rows),
         "gender": rng.choice(GENDERS, n_rows),
         "tenure_months": tenure,
-        "contract": rng.choice(CONTRACTS, n_rows, p=[0.55, 0.25, 0.20]),
-        "payment_method": rng.choice(PAYMENT_METHODS, n_rows).astype(object),
+        "contract": contract,
+        "payment_method": payment,
         "monthly_charges": monthly,
-        "total_charges": np.round(
-            monthly * np.maximum(tenure, 1) * rng.uniform(0.9, 1.1, n_rows), 2
-        ),
-        "support_calls": rng.poisson(1.5, n_rows),
+        "total_charges": total,
+        "support_calls": support_calls,
     }
     columns[target] = TARGETS[target](columns, rng)
     columns["total_charges"][rng.random(n_rows) < 0.02] = np.nan
