@@ -128,3 +128,21 @@ def test_answers_are_data_never_templates_with_either_engine(cli, tmp_path):
         assert (
             tomllib.loads((dest / "pyproject.toml").read_text())["project"]["description"] == text
         )
+
+
+def test_free_text_answers_are_quoted_for_toml_yaml_and_python(cli, tmp_path):
+    """Quotes, colons, backslashes and accents in answers keep every file parseable."""
+    description = 'Churn model: predicts who "cancels" \\ next month, café'
+    author = 'Ana "the data" O\'Neil'
+    dest = tmp_path / "proj"
+    result = cli(
+        "new", str(dest), "--defaults", "--data", "orchestrator=kubeflow",
+        "--data", f"description={description}", "--data", f"author_name={author}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    project = tomllib.loads((dest / "pyproject.toml").read_text())["project"]
+    assert project["description"] == description
+    assert project["authors"][0]["name"] == author
+    assert yaml.safe_load((dest / "mkdocs.yml").read_text())["site_description"] == description
+    for source in (dest / "src").rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")

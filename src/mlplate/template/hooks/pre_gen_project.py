@@ -98,10 +98,10 @@ def answer_errors(answers: dict) -> list[str]:
                 f"project_name {name!r} gives package name {package!r}, which is {reason}; "
                 f"choose a more specific name (for example {package}-model)"
             )
-    for key in ("description", "author_name"):
+    for key in ("description", "author_name"):  # quoted for each file format they land in
         text = str(answers.get(key, ""))
-        if any(char in text for char in '"\\\n'):
-            errors.append(f"{key} must not contain double quotes, backslashes or line breaks")
+        if "\n" in text or "\r" in text:
+            errors.append(f"{key} must be one line; put longer text in the README")
     email = str(answers.get("author_email", ""))
     if not EMAIL_PATTERN.match(email):
         errors.append(f"author_email {email!r} is not an email address; use name@domain.tld")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from importlib.metadata import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from {{ cookiecutter.__package_name }}.orchestration.stages import (
 )
 
 PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-training"
-DESCRIPTION = "{{ cookiecutter.description }}"
+DESCRIPTION = metadata("{{ cookiecutter.__project_slug }}")["Summary"]  # from pyproject.toml
 WORKSPACE = "workspace"
 
 
