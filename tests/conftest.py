@@ -64,7 +64,12 @@ _BUILD_TIMES: list[tuple[str, float]] = []
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect the time of every test that builds and runs a generated project."""
-    building = ("test_project_pipeline.py", "test_build_matrix.py", "test_scale_out.py")
+    building = (
+        "test_project_pipeline.py",
+        "test_build_matrix.py",
+        "test_scale_out.py",
+        "test_own_data.py",
+    )
     if report.when == "call" and report.nodeid.split("::")[0].endswith(building):
         _BUILD_TIMES.append((report.nodeid.split("::", 1)[1], report.duration))
 
