@@ -61,6 +61,13 @@ def test_golden_project_passes_its_own_lint_and_tests(golden):
     assert " passed" in result.stdout
 
 
+def test_make_help_lists_targets_with_their_real_address(golden):
+    result = run("make", "help", "PORT=8123", cwd=golden)
+    assert "use-data" in result.stdout
+    assert "http://127.0.0.1:8123" in result.stdout
+    assert "$(HOST)" not in result.stdout
+
+
 def test_pre_commit_hooks_pass_offline_and_change_nothing(golden):
     result = run("make", "pre-commit", cwd=golden)
     assert "Failed" not in result.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.__package_name }}.data.contract import ColumnSpec
@@ -200,3 +201,21 @@ def test_parquet_raw_data_runs_the_pipeline(settings, sample):
     assert check_raw_data(as_parquet) == {"rows": len(sample), "columns": len(sample.columns)}
     n_train, n_test = prepare(as_parquet)
     assert n_train + n_test == len(sample)
+
+
+def test_a_metric_that_is_not_a_number_stops_evaluation_and_registration(settings, sample):
+    if settings.contract.task != "classification":
+        pytest.skip("regression metrics are defined on any holdout")
+    evaluate_params = settings.params.evaluate.model_copy(update={"primary_metric": "roc_auc"})
+    params = settings.params.model_copy(update={"evaluate": evaluate_params})
+    settings = settings.model_copy(update={"params": params})
+    run_pipeline(settings, sample)
+    holdout = settings.path(params.data.features_dir / "test.csv")
+    frame = pd.read_csv(holdout)
+    target = settings.contract.target
+    frame[frame[target].astype(str) == str(frame[target].iloc[0])].to_csv(holdout, index=False)
+    with pytest.raises(ProjectError, match="roc_auc is not a number"):
+        evaluate(settings)
+    settings.path(params.evaluate.metrics_path).write_text(json.dumps({"roc_auc": float("nan")}))
+    with pytest.raises(ProjectError, match="nothing registered"):
+        register(settings, allow_uncommitted=True)
