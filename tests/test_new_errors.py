@@ -191,3 +191,65 @@ def test_git_failure_leaves_nothing_behind(cli, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "git is not installed; install git or pass --no-git" in result.stderr
     assert listing(tmp_path) == []
+
+
+SIGTERM_MIDWAY = """
+import os, signal, sys, time
+from mlplate import cli, render
+
+real = render.RENDERERS["cookiecutter"]
+
+def render_then_get_terminated(out, answers):
+    real(out, answers)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+
+render.RENDERERS["cookiecutter"] = render_then_get_terminated
+sys.argv = ["mlplate", "new", sys.argv[1], "--defaults"]
+cli.run()
+"""
+
+
+def test_sigterm_during_generation_leaves_nothing_behind(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", SIGTERM_MIDWAY, str(tmp_path / "proj")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 130, result.stderr
+    assert "interrupted" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_a_workspace_left_by_a_killed_run_is_removed_by_the_next(cli, tmp_path):
+    import subprocess
+
+    probe = subprocess.Popen(["true"])  # its pid no longer runs once it has exited
+    probe.wait()
+    abandoned = tmp_path / ".proj.mlplate-abc123"
+    (abandoned / "project").mkdir(parents=True)
+    (abandoned / render.WORKSPACE_OWNER).write_text(str(probe.pid))
+    running = tmp_path / ".proj.mlplate-def456"  # another mlplate, still at work: kept
+    running.mkdir()
+    (running / render.WORKSPACE_OWNER).write_text(str(os.getpid()))
+    result = cli("new", str(tmp_path / "proj"), "--defaults", "--no-git")
+    assert result.exit_code == 0, result.stderr
+    assert listing(tmp_path) == [".proj.mlplate-def456", "proj"]
+
+
+def test_new_refuses_a_dangling_symlink_and_a_file_as_parent(cli, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")
+    result = cli("new", str(link), "--defaults")
+    assert result.exit_code == 1
+    assert "is a symbolic link; choose a new folder name" in result.stderr
+    (tmp_path / "afile").write_text("x")
+    result = cli("new", str(tmp_path / "afile" / "sub"), "--defaults")
+    assert result.exit_code == 1
+    assert "afile is a file, not a folder" in result.stderr
+    assert listing(tmp_path) == ["afile", "link"]

@@ -23,8 +23,13 @@ from mlplate.template import template_root
 Engine = Literal["copier", "cookiecutter"]
 
 
+WORKSPACE_OWNER = ".mlplate-owner"  # the pid of the process rendering in a workspace
+
+
 def check_destination(dest: Path) -> None:
     """Refuse a destination that holds files or whose parent cannot take a new folder."""
+    if dest.is_symlink():
+        raise MlplateError(f"destination {dest} is a symbolic link; choose a new folder name")
     if dest.exists() and not dest.is_dir():
         raise MlplateError(f"destination {dest} is a file; choose a new folder name")
     if dest.is_dir() and any(dest.iterdir()):
@@ -33,8 +38,32 @@ def check_destination(dest: Path) -> None:
             f"or run `mlplate update {dest}` to update a generated project"
         )
     parent = dest.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise MlplateError(f"{parent} is a file, not a folder; choose a destination in a folder")
     if not parent.is_dir():
         raise MlplateError(f"parent folder {parent} does not exist; create it first")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_abandoned_workspaces(parent: Path, name: str) -> None:
+    """Delete hidden workspaces a killed `mlplate new` left beside ``name`` (owner gone)."""
+    for workspace in parent.glob(f".{name}.mlplate-*"):
+        owner = workspace / WORKSPACE_OWNER
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge: no owner recorded
+        if not _alive(pid):
+            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def render_copier(out: Path, answers: Mapping[str, Any]) -> None:
@@ -109,8 +138,10 @@ def render_project(
     """Render into a temporary folder, run ``finish`` on it, then move it to ``dest``."""
     check_destination(dest)
     parent = dest.absolute().parent
+    remove_abandoned_workspaces(parent, dest.name)
     try:
         workspace = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name}.mlplate-"))
+        (workspace / WORKSPACE_OWNER).write_text(str(os.getpid()))
     except OSError as error:
         raise MlplateError(
             f"cannot write in {parent}: {error.strerror}; choose a destination in a writable folder"
