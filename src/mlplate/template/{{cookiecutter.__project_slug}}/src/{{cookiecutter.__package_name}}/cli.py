@@ -172,7 +172,9 @@ def lineage(params: ParamsOption = Path("params.yaml")) -> None:
 @app.command()
 @stage
 def report(
-    base: Annotated[str, typer.Option(help="Branch or commit to compare with.")] = "origin/main",
+    base: Annotated[
+        str, typer.Option(envvar="REPORT_BASE", help="Branch or commit to compare with.")
+    ] = "origin/main",
     output: Annotated[Path, typer.Option(help="Where to write the Markdown.")] = Path(
         "reports/pr_report.md"
     ),
