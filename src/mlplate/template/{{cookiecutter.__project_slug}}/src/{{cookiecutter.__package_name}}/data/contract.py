@@ -298,10 +298,12 @@ def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
             out[name] = pd.to_numeric(values).astype("int64")
         elif spec.type == "boolean":
             out[name] = values.map(as_boolean).astype("float64")
-        else:
+        elif (values.isin(spec.categories or ()) | values.isna()).all():
+            out[name] = values  # already the contract's values: no copy into Python objects
+        else:  # e.g. 1.0 read beside gaps, or "1" as text, for the category 1
             lookup = {str(category): category for category in spec.categories or ()}
             out[name] = category_text(values).map(lookup, na_action="ignore").astype(object)
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def as_boolean(value: object) -> float:

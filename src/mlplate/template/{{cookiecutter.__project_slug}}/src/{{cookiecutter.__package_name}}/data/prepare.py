@@ -57,18 +57,17 @@ def check_trainable(frame: pd.DataFrame, settings: Settings) -> None:
             )
 
 
-def stratified_split(
-    frame: pd.DataFrame, *, strata: pd.Series, test_size: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into (train, test), keeping each stratum's share the same in both."""
+def test_rows(strata: pd.Series, *, test_size: float, seed: int) -> np.ndarray:
+    """A mask of held-out rows: each stratum's share is the same in train and test.
+
+    Works on the strata alone (row positions per stratum), so the data is never copied.
+    """
     rng = np.random.default_rng(seed)
-    test_rows: list[int] = []
-    for _, group in frame.groupby(strata, sort=True):
-        positions = rng.permutation(len(group))
-        n_test = max(1, round(len(group) * test_size)) if len(group) > 1 else 0
-        test_rows.extend(group.index[positions[:n_test]])
-    is_test = frame.index.isin(test_rows)
-    return frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+    mask = np.zeros(len(strata), dtype=bool)
+    for _, positions in sorted(strata.groupby(strata, sort=True).indices.items()):
+        n_test = max(1, round(len(positions) * test_size)) if len(positions) > 1 else 0
+        mask[positions[rng.permutation(len(positions))[:n_test]]] = True
+    return mask
 
 
 def split_strata(frame: pd.DataFrame, settings: Settings) -> pd.Series:
@@ -85,14 +84,11 @@ def prepare(settings: Settings) -> tuple[int, int]:
     path = settings.path(data.raw_path)
     frame = validate(read_table(path), settings.contract, source=str(path))
     check_trainable(frame, settings)
-    train, test = stratified_split(
-        frame,
-        strata=split_strata(frame, settings),
-        test_size=data.test_size,
-        seed=settings.params.seed,
+    held_out = test_rows(
+        split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
     )
     out = settings.path(data.prepared_dir)
     out.mkdir(parents=True, exist_ok=True)
-    train.to_csv(out / "train.csv", index=False)
-    test.to_csv(out / "test.csv", index=False)
-    return len(train), len(test)
+    for name, rows in (("train", ~held_out), ("test", held_out)):  # one split in memory at a time
+        frame[rows].to_csv(out / f"{name}.csv", index=False)
+    return int((~held_out).sum()), int(held_out.sum())
