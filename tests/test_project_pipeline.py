@@ -182,7 +182,10 @@ def test_a_project_path_with_spaces_and_shell_syntax_runs_and_runs_nothing_else(
     assert not_set_up.returncode != 0 and "run 'make setup' first" in not_set_up.stderr
     environments.setup(project)
     run("make", "lint", cwd=project)
-    report = run("make", "train-report", "BASE=$(shell touch pwned-base)", cwd=project, check=False)
+    report = run(
+        "make", "train-report", cwd=project, check=False,
+        REPORT_BASE="$(shell touch pwned-base) `touch pwned-base`",
+    )  # fmt: skip
     assert report.returncode != 0  # no such branch: one error, after the pipeline ran
     assert "Running stage 'evaluate'" in report.stdout
     assert "Traceback" not in report.stderr

@@ -58,6 +58,8 @@ def cli_commands(project: Path) -> set[str]:
 
 def assert_is_entry_point(command: str, project: Path) -> None:
     words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", command))
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+        words.pop(0)  # an environment assignment for the command that follows
     package = next(project.glob("src/*/cli.py")).parent.name
     if words[0] == "make":
         targets = [word for word in words[1:] if "=" not in word]
