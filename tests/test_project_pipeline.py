@@ -124,16 +124,40 @@ def test_push_then_pull_in_a_fresh_clone_is_in_sync(golden, environments):
     run("git", "clone", "--quiet", str(golden), str(clone), cwd=golden.parent)
     environments.setup(clone)
     run("make", "pull", cwd=clone)
-    assert (clone / "models" / "model.joblib").is_file()
+    assert (clone / "models" / "model.skops").is_file()
     status = run(str(clone / ".venv" / "bin" / "dvc"), "status", cwd=clone)
     assert "Data and pipelines are up to date." in status.stdout
     cloud = run(str(clone / ".venv" / "bin" / "dvc"), "status", "--cloud", cwd=clone)
     assert "Cache and remote 'local' are in sync." in cloud.stdout
 
 
+def test_a_model_replaced_in_the_remote_is_refused_by_pull(golden, environments, tmp_path):
+    """Security (issue 15): a pickle swapped in for the model in the DVC remote never loads."""
+    import yaml
+
+    run("make", "push", cwd=golden)
+    lock = yaml.safe_load((golden / "dvc.lock").read_text())
+    md5 = next(
+        o["md5"] for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.skops"
+    )
+    stored = golden.parent / f"{golden.name}-dvc-remote" / "files" / "md5" / md5[:2] / md5[2:]
+    original = stored.read_bytes()
+    stored.chmod(0o644)
+    try:
+        stored.write_bytes(b"\x80\x04\x95 a 69-byte pickle that would run code when loaded \x94.")
+        clone = tmp_path / "clone"
+        run("git", "clone", "--quiet", str(golden), str(clone), cwd=tmp_path)
+        environments.setup(clone)
+        pulled = run("make", "pull", cwd=clone, check=False)
+        assert pulled.returncode != 0
+        assert not (clone / "models" / "model.skops").exists()
+    finally:
+        stored.write_bytes(original)
+
+
 def _snapshot(project: Path) -> dict[str, str]:
     """What a failed run must leave alone: lock, data pointer, prepared data, model, champion."""
-    files = ["dvc.lock", "data/raw.dvc", "data/prepared/train.csv", "models/model.joblib"]
+    files = ["dvc.lock", "data/raw.dvc", "data/prepared/train.csv", "models/model.skops"]
     snapshot = {name: (project / name).read_bytes().hex() for name in files}
     snapshot["champion"] = project_python(project, CHAMPION_QUERY)["version"]
     return snapshot

@@ -212,7 +212,7 @@ def test_data_and_models_round_trip_through_the_s3_remote(trained, environments,
     assert (clone / "data" / "raw" / "customers.csv").read_bytes() == (
         trained / "data" / "raw" / "customers.csv"
     ).read_bytes()
-    assert (clone / "models" / "model.joblib").is_file()
+    assert (clone / "models" / "model.skops").is_file()
     status = run(str(clone / ".venv" / "bin" / "dvc"), "status", "--cloud", cwd=clone, **AWS)
     assert "in sync" in status.stdout
 

@@ -177,7 +177,7 @@ def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
     dest = tmp_path / "fresh"
     assert cli("new", str(dest), "--defaults").exit_code == 0
     train = dest / "src" / "fresh" / "models" / "train.py"
-    edit(train, "import joblib", "# tuned by us\nimport joblib")
+    edit(train, "import pandas as pd", "# tuned by us\nimport pandas as pd")
     commit(dest, "our edit")
     result = cli(
         "update",

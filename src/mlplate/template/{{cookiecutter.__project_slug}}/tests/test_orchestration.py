@@ -132,7 +132,7 @@ def test_steps_run_the_pipeline_in_separate_folders(tmp_path, mlflow_store, monk
         assert metrics["r2"] > 0.3
     else:
         assert metrics["roc_auc"] > 0.5
-    assert (tmp_path / "artifacts/train/models/model.joblib").stat().st_size > 0
+    assert (tmp_path / "artifacts/train/models/model.skops").stat().st_size > 0
     trained = yaml.safe_load((tmp_path / "containers/train/params.yaml").read_text())
     assert trained["model"]["hist_gradient_boosting"]["max_iter"] == 20
     assert not (tmp_path / "artifacts/train/data").exists()  # a step saves only its own outputs

@@ -11,13 +11,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import feature_matrix
+from {{ cookiecutter.__package_name }}.models.store import load_model
 from {{ cookiecutter.__package_name }}.models.tasks import Task, task_for
 
 
@@ -52,7 +52,7 @@ def evaluate(settings: Settings) -> dict[str, float]:
     """Run the stage; return the holdout metrics. A NaN primary metric stops it."""
     params, contract = settings.params, settings.contract
     task = task_for(settings)
-    model = joblib.load(settings.path(params.train.model_path))
+    model = load_model(settings.path(params.train.model_path))
     frame = load_holdout(settings)
     y_true = task.labels(frame[contract.target])
     scores = score(model, frame, settings)

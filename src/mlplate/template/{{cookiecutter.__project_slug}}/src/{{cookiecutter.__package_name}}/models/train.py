@@ -7,7 +7,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -18,6 +17,7 @@ from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import feature_columns, feature_matrix
 from {{ cookiecutter.__package_name }}.lineage import lineage_tags
+from {{ cookiecutter.__package_name }}.models.store import save_model
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.tracking import start_tracking
 
@@ -74,9 +74,7 @@ def train(settings: Settings) -> dict[str, Any]:
             f"training failed on {train_path}: {str(error).splitlines()[0]}"
         ) from None
 
-    model_path = settings.path(params.train.model_path)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, model_path)
+    save_model(model, settings.path(params.train.model_path))
 
     tags = lineage_tags(
         settings.root,

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
@@ -19,6 +18,7 @@ from {{ cookiecutter.__package_name }}.features.build import (
     feature_columns,
     feature_matrix,
 )
+from {{ cookiecutter.__package_name }}.models.store import load_model
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.monitoring.drift import (
     feature_drift,
@@ -96,7 +96,7 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     summary = summarize(results, threshold=monitoring.drift_share_threshold)
     model_path = settings.path(params.train.model_path)
     if model_path.exists():
-        model, task = joblib.load(model_path), task_for(settings)
+        model, task = load_model(model_path), task_for(settings)
         current_scores = (
             np.array([row if len(row) > 1 else row[0] for row in raw["scores"]], dtype=float)
             if "scores" in raw and raw["scores"].notna().all()
