@@ -11,7 +11,11 @@ from sklearn.preprocessing import FunctionTransformer
 
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
-from {{ cookiecutter.__package_name }}.models.store import TRUSTED_TYPES, load_model, save_model
+from {{ cookiecutter.__package_name }}.models.store import (
+    TRUSTED_TYPES,
+    load_model,
+    save_model,
+)
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.models.train import build_model
 
