@@ -111,7 +111,9 @@ def _outputs(settings):
 def test_invalid_data_stops_before_prepare_and_keeps_previous_outputs(
     settings, sample, breakage, message
 ):
-    run_pipeline(settings, sample)
+    write_table(settings.path(settings.params.data.raw_path), sample)
+    prepare(settings)
+    featurize(settings)
     before = _outputs(settings)
     write_table(settings.path(settings.params.data.raw_path), breakage(sample, settings.contract))
     with pytest.raises(DataValidationError, match=message):
