@@ -1,8 +1,11 @@
-"""Hatch build hook: put the template's release history (a git bundle) into the wheel."""
+"""Hatch build hook: put the template's release history (a git bundle) into the build.
+
+From a git checkout the bundle is built from the repository's releases; the sdist
+carries it at its root, so a wheel built from the sdist (no .git) still has it.
+"""
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -10,25 +13,27 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
+BUNDLE = "template-history.bundle"
+
 
 class TemplateHistoryHook(BuildHookInterface):
-    """Bundle every tagged template release plus this version's template."""
+    """Bundle every template release into the sdist (at its root) and the wheel."""
 
     PLUGIN_NAME = "template-history"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel" or version == "editable":
-            return
+        if version == "editable":
+            return  # an editable install builds the bundle from its checkout when needed
         root = Path(self.root)
-        if not (root / ".git").exists():
-            return  # building from an sdist: no history to bundle
-        sys.path.insert(0, str(root / "src"))
-        try:
-            from mlplate.history import build_bundle
-        finally:
-            sys.path.pop(0)
-        init = (root / "src/mlplate/__init__.py").read_text()
-        current = re.search(r'__version__ = "([^"]+)"', init).group(1)  # type: ignore[union-attr]
-        out = Path(tempfile.mkdtemp()) / "template-history.bundle"
-        build_bundle(root, out, current_version=current)
-        build_data["force_include"][str(out)] = "mlplate/template-history.bundle"
+        bundle = root / BUNDLE  # present when building from an sdist
+        if (root / ".git").exists():
+            sys.path.insert(0, str(root / "src"))
+            try:
+                from mlplate.history import build_bundle
+            finally:
+                sys.path.pop(0)
+            bundle = build_bundle(root, Path(tempfile.mkdtemp()) / BUNDLE)
+        if not bundle.is_file():
+            return
+        target = BUNDLE if self.target_name == "sdist" else f"mlplate/{BUNDLE}"
+        build_data["force_include"][str(bundle)] = target

@@ -11,10 +11,10 @@ import copier
 import pytest
 import yaml
 
-from mlplate.template import template_root
+from mlplate.source import template_url
+from mlplate.template import TEMPLATE_PATHS, template_root
 
-MIGRATION = """
-_migrations:
+MIGRATION = """_migrations:
   - version: v2.0.0
     command: git mv docs/runbook.md docs/operations.md
     when: "{{ _stage == 'before' }}"
@@ -44,7 +44,12 @@ def releases(tmp_path_factory) -> Path:
     """A template repository with v1.0.0, v2.0.0 (a rename by migration, a changed default)
     and v3.0.0 (new Makefile target, README line)."""
     repo = tmp_path_factory.mktemp("template")
-    shutil.copytree(template_root(), repo, dirs_exist_ok=True)
+    for name in TEMPLATE_PATHS:
+        source = template_root() / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, repo / name)
     git(repo, "init", "--quiet", "--initial-branch=main")
     release(repo, "v1.0.0")
     body = repo / "{{cookiecutter.__project_slug}}"
@@ -52,7 +57,8 @@ def releases(tmp_path_factory) -> Path:
     edit(body / "mkdocs.yml", "runbook.md", "operations.md")
     edit(body / "docs" / "index.md", "(runbook.md)", "(operations.md)")
     edit(body / "params.yaml", "min_delta: 0.002", "min_delta: 0.005")
-    (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + MIGRATION)
+    copier_yml = repo / "copier.yml"
+    copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", MIGRATION, 1))
     release(repo, "v2.0.0")
     (body / "Makefile").write_text(
         (body / "Makefile").read_text() + "\nversion:  ## Template v3\n\t@echo v3\n"
@@ -96,7 +102,7 @@ def test_update_to_v3_keeps_every_user_edit_and_applies_the_migration(project, c
     edit(build, "import numpy as np", "# our feature notes\nimport numpy as np")
     commit(project, "our edits")
 
-    result = cli("update", str(project), "--to", "v3.0.0")
+    result = cli("update", str(project), "--to", "v3.0.0", "--trust")
     assert result.exit_code == 0, result.stderr
     assert "v1.0.0 -> v3.0.0" in result.stdout
     assert "team-specific" in readme.read_text()
@@ -115,7 +121,7 @@ def test_update_to_v3_keeps_every_user_edit_and_applies_the_migration(project, c
 def test_a_conflicting_edit_exits_1_and_names_the_file(project, cli):
     edit(project / "params.yaml", "min_delta: 0.002", "min_delta: 0.01")
     commit(project, "stricter gate")
-    result = cli("update", str(project), "--to", "v2.0.0")
+    result = cli("update", str(project), "--to", "v2.0.0", "--trust")
     assert result.exit_code == 1
     assert "left conflicts in 1 file(s)" in result.stderr
     assert "params.yaml" in result.stderr
@@ -136,12 +142,12 @@ def test_a_folder_that_is_not_a_repository_is_refused(tmp_path, releases, cli):
         copier.run_copy(str(releases), dest, vcs_ref="v1.0.0", defaults=True, quiet=True)
     result = cli("update", str(dest))
     assert result.exit_code == 1
-    assert "is not a git repository" in result.stderr
+    assert "is not in a git repository; run `git init`" in result.stderr
 
 
 def test_dry_run_shows_the_diff_and_changes_nothing(project, cli):
     tree = git(project, "rev-parse", "HEAD^{tree}")
-    result = cli("update", str(project), "--dry-run")
+    result = cli("update", str(project), "--dry-run", "--trust")
     assert result.exit_code == 0, result.stderr
     assert "min_delta: 0.005" in result.stdout  # the diff is shown
     assert "would change" in result.stdout
@@ -150,7 +156,7 @@ def test_dry_run_shows_the_diff_and_changes_nothing(project, cli):
 
 
 def test_changing_an_answer_adds_and_removes_files(project, cli):
-    result = cli("update", str(project), "--to", "v1.0.0", "--data", "ci=gitlab")
+    result = cli("update", str(project), "--to", "v1.0.0", "--data", "ci=gitlab", "--trust")
     assert result.exit_code == 0, result.stderr
     assert (project / ".gitlab-ci.yml").is_file()
     assert not (project / ".github").exists()
@@ -166,7 +172,7 @@ def test_projects_from_mlplate_new_update_from_the_bundled_history(tmp_path, cli
     dest = tmp_path / "fresh"
     assert cli("new", str(dest), "--defaults").exit_code == 0
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
-    assert answers["_src_path"].endswith("mlplate-template.git")
+    assert answers["_src_path"] == template_url() == "https://github.com/mlplate/mlplate.git"
     result = cli("update", str(dest), "--data", "ci=none")
     assert result.exit_code == 0, result.stderr
     assert not (dest / ".github").exists()
@@ -196,21 +202,3 @@ def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
     assert "# tuned by us" in train.read_text()
     commit(dest, "scaled out")
     assert cli("check", str(dest)).exit_code == 0
-
-
-def test_the_history_bundle_holds_every_tagged_release_and_the_current_version(tmp_path):
-    """Released versions come from the repository's tags; each is the template folder alone."""
-    from mlplate.history import build_bundle
-
-    repo = tmp_path / "checkout"
-    git(tmp_path, "clone", "--quiet", str(Path(__file__).parents[1]), str(repo))
-    git(repo, "tag", "v0.0.1", "HEAD")
-    bundle = build_bundle(repo, tmp_path / "history.bundle", current_version="9.9.9")
-    refs = git(tmp_path, "ls-remote", str(bundle))
-    assert "refs/tags/v0.0.1" in refs and "refs/tags/v9.9.9" in refs
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "--quiet", str(bundle), str(clone))
-    git(clone, "checkout", "--quiet", "v0.0.1")
-    assert (clone / "copier.yml").is_file()
-    assert (clone / "{{cookiecutter.__project_slug}}" / "Makefile").is_file()
-    assert git(clone, "rev-parse", "v9.9.9^") == git(clone, "rev-parse", "v0.0.1")

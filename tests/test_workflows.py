@@ -56,6 +56,16 @@ def cli_commands(project: Path) -> set[str]:
     return named | {name.replace("_", "-") for name in plain}
 
 
+# How the template-update job installs mlplate: the requirement pyproject.toml records.
+INSTALL_MLPLATE = ("requirement=$(sed -n ", 'python3 -m pip install --quiet "$requirement"')
+
+
+def mlplate_commands() -> set[str]:
+    from mlplate.cli import app
+
+    return {command.name or command.callback.__name__ for command in app.registered_commands}
+
+
 def assert_is_entry_point(command: str, project: Path) -> None:
     words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", command))
     while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
@@ -68,6 +78,10 @@ def assert_is_entry_point(command: str, project: Path) -> None:
         assert not missing, f"{command!r}: no Makefile target {missing}"
     elif words[0] == package:
         assert words[1] in cli_commands(project), f"{command!r}: no CLI command {words[1]}"
+    elif words[0] == "mlplate":
+        assert words[1] in mlplate_commands(), f"{command!r}: no mlplate command {words[1]}"
+    elif command.replace('"', "").startswith(tuple(s.replace('"', "") for s in INSTALL_MLPLATE)):
+        pass  # the template-update job installs the mlplate versions pyproject.toml allows
     else:
         raise AssertionError(f"{command!r} is neither a Makefile target nor a project command")
 
@@ -144,6 +158,29 @@ def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
                 if line.startswith(GITLAB_INFRASTRUCTURE):
                     continue
                 assert_is_entry_point(line.replace('"', ""), project)
+
+
+def update_job_commands(projects) -> dict[str, list[str]]:
+    github = yaml.safe_load(
+        (projects["github"] / ".github" / "workflows" / "template-update.yml").read_text()
+    )
+    gitlab = yaml.safe_load((projects["gitlab"] / ".gitlab-ci.yml").read_text())
+    return {
+        "github": [
+            line
+            for step in github["jobs"]["update"]["steps"]
+            if "run" in step
+            for line in step["run"].strip().splitlines()
+        ],
+        "gitlab": gitlab["template-update"]["script"],
+    }
+
+
+def test_the_template_update_job_uses_nothing_the_update_can_touch(projects):
+    """After installing mlplate, the job is one mlplate command: no make, no project code."""
+    for host, lines in update_job_commands(projects).items():
+        assert [line.startswith(INSTALL_MLPLATE) for line in lines] == [True, True, False]
+        assert lines[-1] == f"mlplate update-request --host {host}"
 
 
 # The only jobs allowed to write, and what: commenting on a PR; opening an issue and

@@ -117,27 +117,31 @@ def parse_data_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 def read_answers_file(path: Path) -> dict[str, Any]:
     """Read a YAML (or JSON) answers file; keys starting with '_' (copier metadata) are ignored."""
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise MlplateError(f"cannot read answers file {path}: {reason}; check the path") from None
+    return parse_answers_text(text, f"answers file {path}")
+
+
+def parse_answers_text(text: str, origin: str) -> dict[str, Any]:
+    """Parse YAML answers (a mapping); ``origin`` names where they came from in errors."""
+    import yaml
+
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise MlplateError(
-            f"answers file {path} is not valid YAML{where}; fix it or pass answers with --data"
+            f"{origin} is not valid YAML{where}; fix it or pass answers with --data"
         ) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise MlplateError(
-            f"answers file {path} must hold a mapping of question: answer, "
-            f"not a {type(loaded).__name__}"
+            f"{origin} must hold a mapping of question: answer, not a {type(loaded).__name__}"
         )
     return {str(key): value for key, value in loaded.items() if not str(key).startswith("_")}
 

@@ -12,7 +12,7 @@ from mlplate.answers import derived_names, resolve_answers
 from mlplate.answers_file import write_answers_file
 from mlplate.presets import PRESET_FILE, Preset, enforce_locks
 from mlplate.render import Engine, git_init, render_project
-from mlplate.update import TEMPLATE_URL
+from mlplate.source import template_url as default_template_url
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,15 @@ def generate(
     engine: Engine = "cookiecutter",
     git: bool = True,
     preset: Preset | None = None,
+    template_url: str | None = None,
 ) -> Generated:
     """Generate a project at ``dest`` from validated answers (defaults for the rest).
 
     The project name defaults to the destination's folder name. Either engine gives the
     same files; cookiecutter is the default because it renders in half the time. The answers
-    file points at the released template (URL and tag), so `mlplate update` finds the
-    version the project came from. Raises MlplateError on invalid answers or an unusable
+    file points at the template source (mlplate's repository, or ``template_url``: a team's
+    fork or mirror, also given by the preset) and this release's tag, so `copier update` and
+    `mlplate update` find the version the project came from. Raises MlplateError on invalid answers or an unusable
     destination, leaving nothing on disk.
     """
     dest = Path(dest)
@@ -49,7 +51,8 @@ def generate(
     resolved = resolve_answers(*layers, given)
 
     def finish(project: Path) -> None:
-        metadata = {"_commit": f"v{__version__}", "_src_path": TEMPLATE_URL}
+        source = template_url or (preset.template_url if preset else None)
+        metadata = {"_commit": f"v{__version__}", "_src_path": source or default_template_url()}
         write_answers_file(project, resolved, metadata)
         if preset is not None:
             (project / PRESET_FILE).write_text(preset.to_yaml())

@@ -2,15 +2,19 @@
 
 Template-managed files (the plumbing every project shares) must match what the
 template renders for the project's own answers; everything else (source code,
-data schema, params.yaml, docs, README) is the team's to edit. `check` also looks
-for required pieces and counts the template releases the project is behind.
+data schema, params.yaml, docs, README, and ``local.mk``, the place for local
+Makefile settings) is the team's to edit. The team preset (the project's copy, or
+the central one given with ``--preset``) is policy: a recorded answer that
+contradicts a lock, or a deleted preset file, is a violation, and the reference is
+rendered with the locked answers, so tampering cannot hide an edit. `check` also
+looks for required pieces and counts the template releases the project is behind.
 """
 
 from __future__ import annotations
 
 import configparser
+import difflib
 import fnmatch
-import re
 import subprocess
 import tempfile
 import warnings
@@ -18,9 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.errors import MlplateError
-from mlplate.presets import project_preset
-from mlplate.update import ANSWERS_FILE, template_environment
+from mlplate.presets import PRESET_FILE, Preset, project_preset
+from mlplate.source import is_own_source, offline_git_environment
+from mlplate.versions import available_versions, check_version, versions_behind
 
 MANAGED = (
     "Makefile",
@@ -46,6 +52,7 @@ class CheckReport:
     deleted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     preset_violations: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
 
     @property
     def violations(self) -> int:
@@ -53,12 +60,18 @@ class CheckReport:
             len(self.changed) + len(self.deleted) + len(self.missing) + len(self.preset_violations)
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "violations": self.violations}
+    def as_dict(self, *, with_diff: bool = False) -> dict[str, Any]:
+        content = {**asdict(self), "violations": self.violations}
+        if not with_diff:
+            content.pop("diffs")
+        return content
 
-    def as_text(self) -> str:
+    def as_text(self, *, with_diff: bool = False) -> str:
         lines = [f"template {self.version} (latest {self.latest}, {self.versions_behind} behind)"]
-        lines += [f"changed template-managed file: {path}" for path in self.changed]
+        for path in self.changed:
+            lines.append(f"changed template-managed file: {path}")
+            if with_diff and path in self.diffs:
+                lines.append(self.diffs[path].rstrip("\n"))
         lines += [f"deleted template-managed file: {path}" for path in self.deleted]
         lines += [f"missing required piece: {item}" for item in self.missing]
         lines += [f"preset violation: {item}" for item in self.preset_violations]
@@ -76,42 +89,34 @@ def _is_managed(relative: str) -> bool:
 
 def _dvc_structure(path: Path) -> dict[str, list[str]]:
     parser = configparser.ConfigParser()
-    parser.read_string(path.read_text())
+    try:
+        parser.read_string(path.read_text())
+    except (configparser.Error, UnicodeDecodeError):
+        return {"unreadable": []}
     return {section: sorted(parser[section]) for section in parser.sections()}
 
 
-def _render_reference(answers: dict[str, Any], work: Path) -> Path:
-    """Render the project's recorded template version with its own answers."""
+def _render_reference(answers: dict[str, Any], data: dict[str, Any], work: Path) -> Path:
+    """Render the project's recorded template version with the given answers."""
     import copier
     from plumbum import local
 
     out = work / "reference"
-    data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    with local.env(**template_environment(answers)), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            str(answers["_src_path"]),
-            out,
-            data=data,
-            vcs_ref=str(answers["_commit"]),
-            defaults=True,
-            quiet=True,
-        )
+    try:
+        with local.env(**offline_git_environment(answers)), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            copier.run_copy(
+                str(answers["_src_path"]),
+                out,
+                data=data,
+                vcs_ref=str(answers["_commit"]),
+                defaults=True,
+                quiet=True,
+            )
+    except Exception as error:
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise MlplateError(f"cannot render the template {answers['_commit']}: {reason}") from None
     return out
-
-
-def _release_tags(answers: dict[str, Any]) -> list[str]:
-    env = {**template_environment(answers)}
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", str(answers["_src_path"])],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, **env},
-        check=False,
-    )
-    tags = [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()]
-    tags = [tag for tag in tags if re.fullmatch(r"v\d+\.\d+\.\d+", tag)]
-    return sorted(tags, key=lambda tag: tuple(int(p) for p in tag[1:].split(".")))
 
 
 def _required_pieces(project: Path) -> list[str]:
@@ -119,9 +124,11 @@ def _required_pieces(project: Path) -> list[str]:
 
     missing = []
     dvc_yaml = project / "dvc.yaml"
-    stages = (
-        (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {}) if dvc_yaml.exists() else {}
-    )
+    try:
+        pipeline = yaml.safe_load(dvc_yaml.read_text()) if dvc_yaml.exists() else {}
+    except yaml.YAMLError:
+        pipeline = {}
+    stages = pipeline.get("stages", {}) if isinstance(pipeline, dict) else {}
     missing += [
         f"pipeline stage {name!r} in dvc.yaml" for name in REQUIRED_STAGES if name not in stages
     ]
@@ -133,27 +140,79 @@ def _required_pieces(project: Path) -> list[str]:
     return missing
 
 
-def check(project: Path) -> CheckReport:
-    """Compare ``project`` with the template at its recorded version."""
-    import yaml
+def _deleted_preset(project: Path) -> str | None:
+    """The commit that last had the preset file, if git history has it and the tree does not."""
+    if (project / PRESET_FILE).exists():
+        return None
+    found = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", PRESET_FILE],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
-    project = Path(project)
-    if not (project / ANSWERS_FILE).is_file():
-        raise MlplateError(
-            f"{project} has no {ANSWERS_FILE}; is it a project generated by mlplate?"
+
+def _preset_findings(
+    project: Path, answers: dict[str, Any], central: Preset | None
+) -> tuple[list[str], dict[str, Any]]:
+    """Preset violations, and the answers with every lock applied (the reference's answers)."""
+    findings: list[str] = []
+    if (commit := _deleted_preset(project)) is not None:
+        findings.append(
+            f"{PRESET_FILE} was deleted; restore it with `git checkout {commit} -- {PRESET_FILE}`"
         )
-    answers = yaml.safe_load((project / ANSWERS_FILE).read_text()) or {}
-    if not answers.get("_commit"):
-        raise MlplateError(f"{ANSWERS_FILE} records no template version (_commit); cannot check")
-    tags = _release_tags(answers)
+    enforced = dict(answers)
+    for preset in (project_preset(project), central):
+        if preset is None:
+            continue
+        findings += [
+            f"{violation} (tampered {ANSWERS_FILE}?)" for violation in preset.violations(answers)
+        ]
+        enforced.update(preset.locked)
+    return findings, enforced
+
+
+def _unified_diff(reference: Path, mine: Path, relative: str) -> str:
+    def lines(path: Path) -> list[str]:
+        try:
+            return path.read_text().splitlines(keepends=True)
+        except UnicodeDecodeError:
+            return ["(binary file)\n"]
+
+    return "".join(
+        difflib.unified_diff(
+            lines(reference), lines(mine), f"template/{relative}", f"project/{relative}"
+        )
+    )
+
+
+def check(project: Path, *, central: Preset | None = None) -> CheckReport:
+    """Compare ``project`` with the template at its recorded version and the team preset."""
+    project = Path(project)
+    answers = read_project_answers(project)
     version = str(answers["_commit"])
+    versions = available_versions(answers)
+    check_version(version, versions, role="recorded", own=is_own_source(answers["_src_path"]))
     report = CheckReport(
         version=version,
-        latest=tags[-1] if tags else version,
-        versions_behind=len(tags) - 1 - tags.index(version) if version in tags else 0,
+        latest=versions[-1] if versions else version,
+        versions_behind=versions_behind(version, versions),
     )
+    report.preset_violations, enforced = _preset_findings(
+        project, recorded_answers(answers), central
+    )
+    from mlplate.answers import resolve_answers
+
+    try:
+        data = resolve_answers(enforced)
+    except MlplateError as error:
+        raise MlplateError(
+            f"{ANSWERS_FILE} holds an invalid answer: {str(error).splitlines()[0]}"
+        ) from None
     with tempfile.TemporaryDirectory() as work:
-        reference = _render_reference(answers, Path(work))
+        reference = _render_reference(answers, data, Path(work))
         for path in sorted(reference.rglob("*")):
             relative = path.relative_to(reference).as_posix()
             if not path.is_file() or not _is_managed(relative):
@@ -164,10 +223,9 @@ def check(project: Path) -> CheckReport:
             elif relative == ".dvc/config":
                 if _dvc_structure(mine) != _dvc_structure(path):
                     report.changed.append(relative)
+                    report.diffs[relative] = _unified_diff(path, mine, relative)
             elif mine.read_bytes() != path.read_bytes():
                 report.changed.append(relative)
+                report.diffs[relative] = _unified_diff(path, mine, relative)
     report.missing = _required_pieces(project)
-    preset = project_preset(project)
-    if preset is not None:
-        report.preset_violations = preset.violations(answers)
     return report

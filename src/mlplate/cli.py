@@ -31,14 +31,30 @@ def _print_error(message: str) -> None:
         console.print(f"[bold red]error:[/] {line}", markup=True)
 
 
+def echo(text: str = "", *, nl: bool = True) -> None:
+    """Print to stdout; a reader that went away (`mlplate new x | head -0`) is not an error."""
+    import os
+
+    try:
+        typer.echo(text, nl=nl)
+    except BrokenPipeError:
+        # Later writes, and the flush at exit, go nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn MlplateError into one red line per problem and exit 1; Ctrl-C into exit 130."""
+def user_errors(exit_code: int = 1) -> Iterator[None]:
+    """Turn MlplateError into one red line per problem and ``exit_code``; Ctrl-C into exit 130."""
     try:
         yield
     except MlplateError as error:
         _print_error(str(error))
-        raise typer.Exit(1) from None
+        raise typer.Exit(exit_code) from None
+    except BrokenPipeError:  # the reader of stdout went away: nothing left to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except KeyboardInterrupt:
         _print_error("interrupted")
         raise typer.Exit(130) from None
@@ -53,7 +69,7 @@ def user_errors() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mlplate {__version__}")
+        echo(f"mlplate {__version__}")
         raise typer.Exit()
 
 
@@ -115,6 +131,13 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Run git init and an initial commit.")
     ] = True,
+    template_url: Annotated[
+        str | None,
+        typer.Option(
+            "--template-url",
+            help="Template source the project records for updates (a team's fork or mirror).",
+        ),
+    ] = None,
 ) -> None:
     """Generate a new ML project at DEST."""
     with user_errors():
@@ -140,11 +163,18 @@ def new(
             fixed = {**preset.locked} if preset is not None else {}
             given = _prompt_missing({**fixed, **given}, dest)
         started = time.perf_counter()
-        result = generate(dest, answers=given, engine=engine, git=git, preset=preset)  # type: ignore[arg-type]
+        result = generate(
+            dest,
+            answers=given,
+            engine=engine,  # type: ignore[arg-type]
+            git=git,
+            preset=preset,
+            template_url=template_url,
+        )
         elapsed = time.perf_counter() - started
-        typer.echo(f"Created {result.path} with {engine} in {elapsed:.2f} s. Next:")
-        typer.echo(f"  cd {result.path} && make setup")
-        typer.echo("  make all")
+        echo(f"Created {result.path} with {engine} in {elapsed:.2f} s. Next:")
+        echo(f"  cd {result.path} && make setup")
+        echo("  make all")
 
 
 @app.command()
@@ -160,6 +190,12 @@ def update(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the changes; write nothing.")
     ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust", help="Run the migrations of a template source other than mlplate's own."
+        ),
+    ] = False,
 ) -> None:
     """Merge template improvements into a generated project, offline; exit 1 on conflicts."""
     with user_errors():
@@ -173,39 +209,76 @@ def update(
         preset = project_preset(path)
         if preset is not None:
             enforce_locks(preset, values, origin="--data")
-        result = run_update(path, to=to, data=values, dry_run=dry_run)
+        result = run_update(path, to=to, data=values, dry_run=dry_run, trust=trust)
         if dry_run:
-            typer.echo(result.diff or "no changes")
+            echo(result.diff or "no changes")
         if result.changelog:
-            typer.echo(f"What changed in the template:\n\n{result.changelog}\n")
+            echo(f"What changed in the template:\n\n{result.changelog}\n")
         verb = "would change" if dry_run else "changed"
-        typer.echo(
-            f"{result.from_version} -> {result.to_version}: {verb} {len(result.changed)} file(s)"
-        )
+        echo(f"{result.from_version} -> {result.to_version}: {verb} {len(result.changed)} file(s)")
         if result.conflicts:
             raise MlplateError(describe_conflicts(result))
+
+
+@app.command("update-request")
+def update_request(
+    path: Annotated[Path, typer.Argument(help="The project (a clean checkout).")] = Path("."),
+    host: Annotated[str, typer.Option("--host", help="github or gitlab.")] = "github",
+) -> None:
+    """In CI: merge the latest template release on a branch and open or refresh its request.
+
+    Conflicts are committed as markers and listed in the request.
+    """
+    with user_errors():
+        from mlplate.update_request import update_request as run_request
+
+        echo(run_request(path, host))
 
 
 @app.command()
 def check(
     path: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    preset_location: Annotated[
+        str | None,
+        typer.Option("--preset", help="The team's central preset (file or http(s) URL)."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Show the changed lines of each changed file.")
+    ] = False,
 ) -> None:
-    """Report drift from the template and the team preset; exit 1 on a violation."""
-    with user_errors():
-        import json
+    """Report drift from the template and the team preset.
 
-        from mlplate.check import check as run_check
+    Exit 0: clean; 1: violations; 2: the project could not be checked.
+    """
+    import json
 
-        if output_format not in ("text", "json"):
+    if output_format not in ("text", "json"):
+        with user_errors(exit_code=2):
             raise MlplateError(f"--format {output_format!r} is unknown; use text or json")
-        report = run_check(path)
+    try:
+        from mlplate.check import check as run_check
+        from mlplate.presets import fetch_preset
+
+        central = fetch_preset(preset_location) if preset_location else None
+        report = run_check(path, central=central)
+    except MlplateError as error:
         if output_format == "json":
-            typer.echo(json.dumps(report.as_dict(), indent=2))
-        else:
-            typer.echo(report.as_text())
-        if report.violations:
-            raise typer.Exit(1)
+            echo(json.dumps({"error": str(error), "violations": None}, indent=2))
+            raise typer.Exit(2) from None
+        with user_errors(exit_code=2):
+            raise
+    except Exception:
+        if state["debug"]:
+            raise
+        _print_error("internal error, rerun with --debug to see the traceback")
+        raise typer.Exit(2) from None
+    if output_format == "json":
+        echo(json.dumps(report.as_dict(with_diff=diff), indent=2))
+    else:
+        echo(report.as_text(with_diff=diff))
+    if report.violations:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -248,12 +321,19 @@ def preset_export(
 
         text = export_preset(path).to_yaml()
         if output is None:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         else:
-            if output.exists():
+            if output.exists() or output.is_symlink():
                 raise MlplateError(f"{output} exists; choose another file or delete it first")
-            output.write_text(text)
-            typer.echo(f"wrote {output}")
+            if not output.absolute().parent.is_dir():
+                raise MlplateError(
+                    f"folder {output.absolute().parent} does not exist; create it first"
+                )
+            try:
+                output.write_text(text)
+            except OSError as error:
+                raise MlplateError(f"cannot write {output}: {error.strerror}") from None
+            echo(f"wrote {output}")
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -40,7 +40,10 @@ def options_markdown() -> str:
     derived = [
         name
         for name, spec in config.items()
-        if isinstance(spec, dict) and spec.get("when") is False and name != "cookiecutter"
+        if isinstance(spec, dict)
+        and spec.get("when") is False
+        and spec.get("type") != "yaml"  # the validators' name lists
+        and name != "cookiecutter"
     ]
     lines += [
         "",

@@ -1,8 +1,10 @@
 """Team presets: answers a team standardises on, some of them locked.
 
 A preset is a YAML mapping of answers (defaults the user may override) with an
-optional ``locked:`` mapping of answers nobody may change. `mlplate new --preset`
-records it in the project as PRESET_FILE, which `update` and `check` respect.
+optional ``locked:`` mapping of answers nobody may change, and an optional
+``template_url:`` (the team's fork or mirror of the template). `mlplate new --preset`
+records it in the project as PRESET_FILE, which `update` and `check` respect;
+`check --preset FILE|URL` checks against the team's central copy instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mlplate.errors import MlplateError
 PRESET_FILE = ".mlplate-preset.yml"
 # Answers that describe one project, not a team standard: never exported.
 PROJECT_SPECIFIC = ("project_name", "description")
+FETCH_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Preset:
     source: str
     defaults: dict[str, Any] = field(default_factory=dict)
     locked: dict[str, Any] = field(default_factory=dict)
+    template_url: str | None = None
 
     def to_yaml(self) -> str:
         import yaml
@@ -33,6 +37,8 @@ class Preset:
         content: dict[str, Any] = dict(self.defaults)
         if self.locked:
             content["locked"] = dict(self.locked)
+        if self.template_url:
+            content["template_url"] = self.template_url
         header = f"# mlplate preset (from {self.source}); answers under locked: cannot be changed\n"
         return header + yaml.safe_dump(content, sort_keys=False)
 
@@ -45,21 +51,50 @@ class Preset:
         ]
 
 
-def read_preset(path: Path) -> Preset:
-    """Load and validate a preset file."""
-    from mlplate.answers import questions_by_name, read_answers_file
+def parse_preset(text: str, source: str) -> Preset:
+    """Validate preset YAML text; ``source`` names it in errors."""
+    from mlplate.answers import parse_answers_text, questions_by_name
 
-    raw = read_answers_file(path)
+    raw = parse_answers_text(text, f"preset {source}")
     locked = raw.pop("locked", None) or {}
     if not isinstance(locked, dict):
-        raise MlplateError(f"preset {path}: 'locked' must be a mapping of question: answer")
+        raise MlplateError(f"preset {source}: 'locked' must be a mapping of question: answer")
+    url = raw.pop("template_url", None)
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise MlplateError(f"preset {source}: 'template_url' must be a git URL or path")
     known = questions_by_name()
     for key in [*raw, *locked]:
         if key not in known:
-            raise MlplateError(f"preset {path}: unknown question {key!r}; run `mlplate options`")
+            raise MlplateError(f"preset {source}: unknown question {key!r}; run `mlplate options`")
     parse = {key: known[key].parse(value) for key, value in raw.items()}
     fixed = {key: known[key].parse(value) for key, value in locked.items()}
-    return Preset(source=path.name, defaults=parse, locked=fixed)
+    return Preset(source=source, defaults=parse, locked=fixed, template_url=url)
+
+
+def read_preset(path: Path) -> Preset:
+    """Load and validate a preset file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise MlplateError(f"cannot read preset {path}: {reason}; check the path") from None
+    return parse_preset(text, Path(path).name)
+
+
+def fetch_preset(location: str) -> Preset:
+    """Load a preset from a file path or an http(s) URL (the team's central copy)."""
+    if not location.startswith(("http://", "https://")):
+        return read_preset(Path(location))
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(location, timeout=FETCH_TIMEOUT_SECONDS) as response:
+            text = response.read().decode("utf-8")
+    except (urllib.error.URLError, OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise MlplateError(f"cannot fetch preset {location}: {reason}") from None
+    return parse_preset(text, location)
 
 
 def enforce_locks(preset: Preset, overrides: Mapping[str, Any], *, origin: str) -> None:
@@ -80,21 +115,15 @@ def project_preset(project: Path) -> Preset | None:
 
 def export_preset(project: Path) -> Preset:
     """The team standard of an existing project: its recorded preset, or its answers locked."""
-    import yaml
+    from mlplate.answers import questions
+    from mlplate.answers_file import read_project_answers, recorded_answers
 
     recorded = project_preset(project)
     if recorded is not None:
         return recorded
-    answers_file = project / ".copier-answers.yml"
-    if not answers_file.exists():
-        raise MlplateError(f"{project} has no .copier-answers.yml; is it a generated project?")
-    answers = yaml.safe_load(answers_file.read_text()) or {}
-    from mlplate.answers import questions
-
+    answers = recorded_answers(read_project_answers(project))
     choice_like = {q.name for q in questions() if q.choices or q.type == "bool"}
-    picked = {
-        k: v for k, v in answers.items() if not k.startswith("_") and k not in PROJECT_SPECIFIC
-    }
+    picked = {k: v for k, v in answers.items() if k not in PROJECT_SPECIFIC}
     return Preset(
         source=project.name,
         defaults={k: v for k, v in picked.items() if k not in choice_like},

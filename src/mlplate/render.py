@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlplate.errors import MlplateError
-from mlplate.template import template_root
+from mlplate.template import TEMPLATE_PATHS, template_root
 
 Engine = Literal["copier", "cookiecutter"]
 
@@ -70,16 +70,30 @@ def render_copier(out: Path, answers: Mapping[str, Any]) -> None:
     """Render the template into the new folder ``out`` with copier."""
     import copier
 
-    with warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as work, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         copier.run_copy(
-            str(template_root()),
+            str(_plain_template(Path(work))),
             out,
             data=dict(answers),
             defaults=True,
             quiet=True,
             unsafe=False,
         )
+
+
+def _plain_template(work: Path) -> Path:
+    """The template as plain files: in a git checkout copier would clone the whole repository."""
+    root = template_root()
+    if not (root / ".git").exists():
+        return root
+    for name in TEMPLATE_PATHS:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, work / name)
+    return work
 
 
 def cookiecutter_context(answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,6 +117,9 @@ def cookiecutter_context(answers: Mapping[str, Any]) -> dict[str, Any]:
             values[key] = environment.from_string(default).render(cookiecutter=values)
         else:
             values[key] = default
+    values["_repo_dir"] = str(
+        template_root()
+    )  # as cookiecutter sets it; the hooks read copier.yml there
     return {"cookiecutter": values}
 
 

@@ -202,7 +202,7 @@ def comment_mr(
     token: Annotated[str, typer.Option(envvar="GITLAB_TOKEN", show_default=False)] = "",
 ) -> None:
     """Post the report on the merge request as one note (GitLab CI variables)."""
-    from {{ cookiecutter.__package_name }}.merge_request import upsert_note
+    from {{ cookiecutter.__package_name }}.gitlab import upsert_note
 
     if not report_path.exists():
         raise ProjectError(f"{report_path} does not exist; run `make train-report` first")

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.merge_request import upsert_note
+from {{ cookiecutter.__package_name }}.gitlab import upsert_note
 
 
 class FakeGitLab(BaseHTTPRequestHandler):

@@ -1,0 +1,80 @@
+"""Validate the answers before cookiecutter writes anything.
+
+The rules are copier.yml's validators: this hook renders the same Jinja validators
+(copier runs them itself), so copier, cookiecutter and `mlplate new` accept and refuse
+the same answers. Cookiecutter renders this file with Jinja, which fills
+ANSWERS_JSON and TEMPLATE_DIR below; the rest is plain Python. mlplate imports this
+module and calls ``answer_errors`` itself. On an invalid answer the hook prints one
+line per problem and exits 1; cookiecutter then removes the half-made project folder.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from pathlib import Path
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir }}"""
+TRUE_WORDS = {"true", "yes", "y", "1", "on"}
+
+
+def derive_names(project_name: str) -> tuple[str, str]:
+    """Return (project_slug, package_name) derived from a project name."""
+    slug = project_name.strip().lower().replace(" ", "-").replace("_", "-")
+    return slug, slug.replace("-", "_")
+
+
+def _template_dir() -> Path:
+    """Where copier.yml is: beside hooks/ when imported, cookiecutter's repo when run by it."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "copier.yml").is_file():
+        return here
+    return Path(TEMPLATE_DIR)
+
+
+@cache
+def copier_config(template_dir: Path) -> dict:
+    """copier.yml as a dictionary."""
+    import yaml
+
+    return yaml.safe_load((template_dir / "copier.yml").read_text(encoding="utf-8"))
+
+
+def answer_errors(answers: dict) -> list[str]:
+    """Render every applicable validator of copier.yml; return the messages, one per problem."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    config = copier_config(_template_dir())
+    environment = SandboxedEnvironment()
+    context = {
+        name: spec.get("default")
+        for name, spec in config.items()
+        if isinstance(spec, dict) and spec.get("when") is False and spec.get("type") == "yaml"
+    }
+    context.update(answers)
+    errors = []
+    for name, spec in config.items():
+        if name.startswith("_") or not isinstance(spec, dict) or "validator" not in spec:
+            continue
+        when = spec.get("when", True)
+        if isinstance(when, str):
+            when = environment.from_string(when).render(**context).strip().lower() in TRUE_WORDS
+        if not when:
+            continue
+        message = environment.from_string(spec["validator"]).render(**context).strip()
+        if message:
+            errors.append(message)
+    return errors
+
+
+def main() -> int:
+    errors = answer_errors(json.loads(ANSWERS_JSON))
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
