@@ -17,7 +17,6 @@ import difflib
 import fnmatch
 import subprocess
 import tempfile
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,8 @@ from typing import Any
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.errors import MlplateError
 from mlplate.presets import PRESET_FILE, Preset, project_preset
-from mlplate.source import is_own_source, offline_git_environment
+from mlplate.reference import render_release
+from mlplate.source import is_own_source
 from mlplate.versions import available_versions, check_version, versions_behind
 
 MANAGED = (
@@ -94,29 +94,6 @@ def _dvc_structure(path: Path) -> dict[str, list[str]]:
     except (configparser.Error, UnicodeDecodeError):
         return {"unreadable": []}
     return {section: sorted(parser[section]) for section in parser.sections()}
-
-
-def _render_reference(answers: dict[str, Any], data: dict[str, Any], work: Path) -> Path:
-    """Render the project's recorded template version with the given answers."""
-    import copier
-    from plumbum import local
-
-    out = work / "reference"
-    try:
-        with local.env(**offline_git_environment(answers)), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            copier.run_copy(
-                str(answers["_src_path"]),
-                out,
-                data=data,
-                vcs_ref=str(answers["_commit"]),
-                defaults=True,
-                quiet=True,
-            )
-    except Exception as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise MlplateError(f"cannot render the template {answers['_commit']}: {reason}") from None
-    return out
 
 
 def _required_pieces(project: Path) -> list[str]:
@@ -212,7 +189,7 @@ def check(project: Path, *, central: Preset | None = None) -> CheckReport:
             f"{ANSWERS_FILE} holds an invalid answer: {str(error).splitlines()[0]}"
         ) from None
     with tempfile.TemporaryDirectory() as work:
-        reference = _render_reference(answers, data, Path(work))
+        reference = render_release(answers, data, version, Path(work) / "reference")
         for path in sorted(reference.rglob("*")):
             relative = path.relative_to(reference).as_posix()
             if not path.is_file() or not _is_managed(relative):

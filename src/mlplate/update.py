@@ -145,6 +145,64 @@ def _run_copier_update(
         )
 
 
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+
+
+def _renamed_conflicts(project: Path) -> list[tuple[str, str, str, str]]:
+    """(old, new, user's blob, template's blob) for each file a migration renamed that the
+    merge then conflicted as if both sides had added it."""
+    unmerged: dict[str, dict[str, str]] = {}
+    for row in _git(project, "ls-files", "--unmerged", "--", ".").splitlines():
+        info, path = row.split("\t", 1)
+        _, blob, stage = info.split()
+        unmerged.setdefault(path, {})[stage] = blob
+    deleted = _git(
+        project, "diff", "--cached", "--name-only", "--diff-filter=D", "--relative", "HEAD"
+    ).split()
+    before = {old: _git(project, "rev-parse", f"HEAD:./{old}").strip() for old in deleted}
+    return [
+        (old, new, stages["2"], stages["3"])
+        for new, stages in unmerged.items()
+        if stages.get("1", EMPTY_BLOB) == EMPTY_BLOB and {"2", "3"} <= set(stages)
+        for old, blob in before.items()
+        if blob == stages["2"]
+    ]
+
+
+def merge_renamed_files(project: Path, answers: Mapping[str, Any], from_version: str) -> None:
+    """Merge each renamed file three-way: the old template's file is the common base."""
+    pairs = _renamed_conflicts(project)
+    if not pairs:
+        return
+    from mlplate.answers import resolve_answers
+    from mlplate.reference import render_release
+
+    with tempfile.TemporaryDirectory() as work:
+        data = resolve_answers(recorded_answers(answers))
+        base = render_release(answers, data, from_version, Path(work) / "base")
+        for old, new, mine, theirs in pairs:
+            if not (base / old).is_file():
+                continue
+            ours, template = Path(work) / "ours", Path(work) / "template"
+            ours.write_bytes(_git_bytes(project, "cat-file", "blob", mine))
+            template.write_bytes(_git_bytes(project, "cat-file", "blob", theirs))
+            merged = subprocess.run(
+                ["git", "merge-file", "-L", "before updating", "-L", "last update",
+                 "-L", "after updating", str(ours), str(base / old), str(template)],
+                capture_output=True,
+                check=False,
+            )  # fmt: skip
+            if merged.returncode < 0:
+                continue
+            (project / new).write_bytes(ours.read_bytes())
+            if merged.returncode == 0:
+                _git(project, "add", "--", new)
+
+
+def _git_bytes(project: Path, *args: str) -> bytes:
+    return subprocess.run(["git", *args], cwd=project, capture_output=True, check=True).stdout
+
+
 def _move_to_current_url(project: Path, recorded: str) -> None:
     """A project that recorded a former URL of mlplate's template records the current one."""
     if recorded not in LEGACY_URLS:
@@ -240,6 +298,7 @@ def update(
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise MlplateError(f"copier could not update {project}: {reason}") from None
     _move_to_current_url(project, str(answers["_src_path"]))
+    merge_renamed_files(project, answers, from_version)
     changed = changed_paths(project)
     to_version = str(read_project_answers(project).get("_commit"))
     return UpdateResult(
