@@ -74,6 +74,10 @@ class GitHub:
     def base(self) -> str:
         return self.env.get("GITHUB_REF_NAME", "").strip()
 
+    def check_settings(self) -> None:
+        _require(self.env, "GITHUB_REPOSITORY", "run this in GitHub Actions")
+        _require(self.env, "GITHUB_TOKEN", "pass github.token to this step as GITHUB_TOKEN")
+
     def push_url(self) -> str:
         return "origin"  # actions/checkout leaves the job's token configured for origin
 
@@ -108,6 +112,11 @@ class GitLab:
 
     def base(self) -> str:
         return self.env.get("CI_DEFAULT_BRANCH", "").strip()
+
+    def check_settings(self) -> None:
+        _require(self.env, "CI_API_V4_URL", "run this in GitLab CI")
+        _require(self.env, "CI_PROJECT_ID", "run this in GitLab CI")
+        _require(self.env, "GITLAB_TOKEN", "add a masked, protected CI/CD variable")
 
     def push_url(self) -> str:
         server, path = self.env.get("CI_SERVER_URL", ""), self.env.get("CI_PROJECT_PATH", "")
@@ -176,6 +185,7 @@ def update_request(project: Path, host: str, env: Mapping[str, str] | None = Non
         raise MlplateError(f"--host {host!r} is unknown; use github or gitlab")
     forge = FORGES[host](env if env is not None else os.environ)
     project = Path(project)
+    forge.check_settings()  # before anything is pushed
     check_updatable(project)
     base = forge.base() or _git(project, "rev-parse", "--abbrev-ref", "HEAD")
     if base == "HEAD":
