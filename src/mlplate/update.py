@@ -295,6 +295,14 @@ def update(
     except MlplateError:
         raise
     except Exception as error:
+        from copier.errors import UnsafeTemplateError
+
+        if isinstance(error, UnsafeTemplateError):
+            raise MlplateError(
+                f"the template source {answers['_src_path']} runs commands on update "
+                f"({', '.join(error.features) if hasattr(error, 'features') else 'migrations'}); "
+                "pass --trust if you trust it"
+            ) from None
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise MlplateError(f"copier could not update {project}: {reason}") from None
     _move_to_current_url(project, str(answers["_src_path"]))
