@@ -48,3 +48,31 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
     run(str(venv / "bin" / "mlplate"), "update", "--data", "ci=gitlab", cwd=generated)
     assert (generated / ".gitlab-ci.yml").is_file()
     assert not (generated / ".github").exists()
+
+
+def install(venv: Path, requirement: str, cwd: Path) -> Path:
+    run("uv", "venv", "--quiet", "--python", sys.executable, str(venv), cwd=cwd)
+    python = str(venv / "bin" / "python")
+    run("uv", "pip", "install", "--quiet", "--python", python, requirement, cwd=cwd)
+    return venv / "bin" / "mlplate"
+
+
+def test_the_sdist_installs_and_updates_offline(tmp_path):
+    """Built from the sdist (no .git), the wheel still carries the template and its history."""
+    run("uv", "build", "--sdist", "--out-dir", str(tmp_path / "dist"), cwd=ROOT)
+    sdist = next((tmp_path / "dist").glob("mlplate-*.tar.gz"))
+    mlplate = install(tmp_path / "venv", str(sdist), tmp_path)
+    run(str(mlplate), "new", "from-sdist", "--defaults", cwd=tmp_path)
+    project = tmp_path / "from-sdist"
+    run(str(mlplate), "update", "--data", "docs=false", cwd=project)
+    assert not (project / "mkdocs.yml").exists()
+    assert "CHANGELOG.md" in run("tar", "tzf", str(sdist), cwd=tmp_path).stdout
+
+
+def test_pip_installs_from_a_git_url(tmp_path):
+    clone = tmp_path / "mlplate"
+    run("git", "clone", "--quiet", str(ROOT), str(clone), cwd=tmp_path)
+    mlplate = install(tmp_path / "venv", f"mlplate @ git+file://{clone}", tmp_path)
+    run(str(mlplate), "new", "from-git", "--defaults", cwd=tmp_path)
+    checked = run(str(mlplate), "check", "from-git", cwd=tmp_path)
+    assert "ok: the project follows the template" in checked.stdout
