@@ -14,6 +14,7 @@ import pytest
 from tests.matrix import choice_values, combo_id, pairwise
 from tests.projects import SharedEnvironments, new_project
 from tests.shell import run
+from tests.test_hostile_answers import HOSTILE_AUTHOR, HOSTILE_TEXT
 from tests.test_project_pipeline import serve_and_predict
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build-matrix")]
@@ -37,7 +38,8 @@ def test_the_configurations_cover_every_pair_of_answer_values():
 
 @pytest.mark.parametrize("answers", CONFIGURATIONS, ids=[combo_id(c) for c in CONFIGURATIONS])
 def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answers):
-    project = new_project(tmp_path, **answers)
+    # Every build carries hostile free text: it must stay literal through CI, serving and docs.
+    project = new_project(tmp_path, **answers, description=HOSTILE_TEXT, author_name=HOSTILE_AUTHOR)
     environments.setup(project)
     # A server project tracks to the team's server; test_scale_out runs one. Here, as in a
     # CI job given MLFLOW_TRACKING_URI, the same code uses another store by configuration.
@@ -52,6 +54,8 @@ def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answer
         assert not (project / "src" / "demo_model" / "serving").exists()
     if answers["docs"]:
         run("make", "docs", cwd=project, **env)
+        page = (project / "site" / "index.html").read_text()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     if answers["pre_commit"]:
         run("make", "pre-commit", cwd=project)
     if answers["orchestrator"] == "kubeflow":

@@ -6,6 +6,7 @@ import subprocess
 
 import tomllib
 import yaml
+from markupsafe import escape
 
 from mlplate import __version__
 
@@ -143,6 +144,8 @@ def test_free_text_answers_are_quoted_for_toml_yaml_and_python(cli, tmp_path):
     project = tomllib.loads((dest / "pyproject.toml").read_text())["project"]
     assert project["description"] == description
     assert project["authors"][0]["name"] == author
-    assert yaml.safe_load((dest / "mkdocs.yml").read_text())["site_description"] == description
+    assert yaml.safe_load((dest / "mkdocs.yml").read_text())["site_description"] == str(
+        escape(description)
+    )  # the theme writes it into HTML as is
     for source in (dest / "src").rglob("*.py"):
         compile(source.read_text(), str(source), "exec")

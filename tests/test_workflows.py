@@ -135,8 +135,10 @@ def test_every_github_run_step_is_a_make_target_or_project_command(projects):
                     for line in step["run"].strip().splitlines():
                         assert_is_entry_point(line, project)
                 else:
-                    assert step["uses"].startswith("actions/"), step["uses"]
-                    assert re.search(r"@v\d+$", step["uses"]), "actions are pinned"
+                    # Pinned by commit SHA (a tag can move), the version in a comment.
+                    assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", step["uses"]), step
+                    line = f"uses: {step['uses']} # v"
+                    assert re.search(re.escape(line) + r"\d+\.\d+\.\d+\n", path.read_text())
 
 
 def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
@@ -190,6 +192,39 @@ WRITE_SCOPES = {
     ("monitor.yml", "monitor"): {"issues", "actions"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
 }
+
+
+def test_dependabot_keeps_the_pinned_actions_current(projects):
+    config = projects["github"] / ".github" / "dependabot.yml"
+    assert check_jsonschema("vendor.dependabot", [config]).returncode == 0
+    ecosystems = [
+        update["package-ecosystem"] for update in yaml.safe_load(config.read_text())["updates"]
+    ]
+    assert ecosystems == ["github-actions"]
+
+
+# Jobs that write (train and register, push data, open the template-update request) run only
+# where GitLab's protected variables exist: the default branch and schedules, never on
+# merge-request pipelines, which run the merge request's code.
+WRITING = ("make all", "make ci-push", "mlplate update-request")
+
+
+def test_gitlab_jobs_that_write_never_run_merge_request_code(projects):
+    config = yaml.safe_load((projects["gitlab"] / ".gitlab-ci.yml").read_text())
+    writers = {
+        name: job
+        for name, job in config.items()
+        if isinstance(job, dict) and any(line.startswith(WRITING) for line in job.get("script", []))
+    }
+    assert set(writers) == {"train-main", "retrain-on-drift", "template-update"}
+    for name, job in writers.items():
+        for rule in job["rules"]:
+            condition = rule["if"]
+            assert "merge_request_event" not in condition, name
+            assert "$CI_DEFAULT_BRANCH" in condition or '"schedule"' in condition, name
+    readme = (projects["gitlab"] / "README.md").read_text()
+    assert "**masked and protected**" in readme
+    assert "masked and protected" in (projects["gitlab"] / "SECURITY.md").read_text()
 
 
 def test_github_permissions_are_least_privilege(projects):
