@@ -149,3 +149,22 @@ def test_free_text_answers_are_quoted_for_toml_yaml_and_python(cli, tmp_path):
     )  # the theme writes it into HTML as is
     for source in (dest / "src").rglob("*.py"):
         compile(source.read_text(), str(source), "exec")
+
+
+def test_payloads_in_answers_files_and_presets_stay_data(cli, tmp_path):
+    """The same payload through --answers and a team preset: written literally, never run."""
+    marker = tmp_path / "pwned"
+    payload = f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}"
+    answers = tmp_path / "answers.yml"
+    answers.write_text(yaml.safe_dump({"description": payload}))
+    preset = tmp_path / "preset.yml"
+    preset.write_text(yaml.safe_dump({"author_name": payload, "locked": {"ci": "github"}}))
+    for engine in ("cookiecutter", "copier"):
+        dest = tmp_path / f"proj-{engine}"
+        result = cli("new", str(dest), "--defaults", "--engine", engine,
+                     "--answers", str(answers), "--preset", str(preset))  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert not marker.exists()
+        project = tomllib.loads((dest / "pyproject.toml").read_text())["project"]
+        assert project["description"] == payload
+        assert project["authors"][0]["name"] == payload
