@@ -188,7 +188,7 @@ def test_the_template_update_job_uses_nothing_the_update_can_touch(projects):
 # The only jobs allowed to write, and what: commenting on a PR; opening an issue and
 # dispatching a retraining run on drift. Everything else reads the repository only.
 WRITE_SCOPES = {
-    ("train.yml", "pull-request"): {"pull-requests"},
+    ("train.yml", "pull-request-comment"): {"pull-requests"},
     ("monitor.yml", "monitor"): {"issues", "actions"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
 }
@@ -233,9 +233,24 @@ def test_github_permissions_are_least_privilege(projects):
         assert workflow["permissions"] == {}
         assert workflow["concurrency"]["cancel-in-progress"] is True
         for name, job in workflow["jobs"].items():
-            assert job["permissions"]["contents"] in ("read", "write")
+            assert job["permissions"].get("contents", "read") in ("read", "write")
             writes = {scope for scope, level in job["permissions"].items() if level == "write"}
             assert writes == WRITE_SCOPES.get((path.name, name), set()), f"{path.name}:{name}"
+
+
+def test_pull_request_code_never_runs_with_write_permissions(projects):
+    """The job that runs the pull request's code reads only; the comment job runs no code."""
+    jobs = yaml.safe_load((projects["github"] / ".github" / "workflows" / "train.yml").read_text())[
+        "jobs"
+    ]
+    assert jobs["pull-request"]["permissions"] == {"contents": "read"}
+    comment = jobs["pull-request-comment"]
+    assert comment["needs"] == "pull-request"
+    assert all("run" not in step for step in comment["steps"])
+    assert [step["uses"].split("@")[0] for step in comment["steps"]] == [
+        "actions/download-artifact",
+        "actions/github-script",
+    ]
 
 
 def test_ci_matrix_covers_the_supported_python_versions(tmp_path):
