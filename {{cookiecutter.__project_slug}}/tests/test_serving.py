@@ -136,9 +136,9 @@ def bad_requests(contract, record):
     bounded = [n for n in numbers if contract.columns[n].max is not None]
     if bounded:
         name = bounded[0]
-        cases.append(
-            ("range", {**record, name: contract.columns[name].max + 1}, name, "less than or equal")
-        )
+        spec = contract.columns[name]
+        above = int(spec.max) + 1 if spec.type == "integer" else spec.max + 1
+        cases.append(("range", {**record, name: above}, name, "less than or equal"))
     categorical = [n for n in contract.features if contract.columns[n].type == "categorical"]
     if categorical:
         cases.append(
@@ -348,3 +348,170 @@ def test_a_failing_model_fails_every_waiting_request():
         )
 
     assert all(isinstance(result, ValueError) for result in asyncio.run(scenario()))
+
+
+def feature_of_type(settings, kind):
+    """The name of a feature column of this type in the contract, if there is one."""
+    return next(
+        (
+            name
+            for name, spec in settings.contract.columns.items()
+            if spec.role == "feature" and spec.type == kind and name != settings.contract.target
+        ),
+        None,
+    )
+
+
+def test_one_bad_request_fails_alone_in_a_shared_batch():
+    """Concurrent requests share a scoring call; the bad one fails, its neighbours do not."""
+    import asyncio
+
+    from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
+
+    def score(records):
+        if any(record.get("bad") for record in records):
+            raise ValueError("cannot score a bad record")
+        return np.array([float(record["n"]) for record in records])
+
+    async def traffic():
+        batcher = MicroBatcher(score)
+        requests = [batcher.score([{"n": n, "bad": n == 3}]) for n in range(8)]
+        return batcher, await asyncio.gather(*requests, return_exceptions=True)
+
+    batcher, results = asyncio.run(traffic())
+    assert batcher.batch_sizes[0] == 8  # they were batched together
+    assert isinstance(results[3], ValueError)
+    assert [float(result[0]) for n, result in enumerate(results) if n != 3] == [
+        0.0, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0,
+    ]  # fmt: skip
+
+
+class Exploding:
+    """A model that cannot score anything (as scikit-learn does with values it cannot use)."""
+
+    def predict_proba(self, features):
+        raise ValueError("Input X contains infinity or a value too large for dtype('float64')")
+
+    predict = predict_proba
+
+
+def test_a_record_the_model_cannot_score_is_a_422_not_a_500(module_settings, tmp_path, records):
+    serving = ServingSettings(prediction_log=tmp_path / "log.jsonl")
+
+    def loader(_settings, _serving):
+        return loaded(module_settings, "champion", Exploding(), version="1"), None
+
+    with TestClient(create_app(module_settings, serving, loader=loader)) as api:
+        response = api.post("/predict", json={"records": records[:2]})
+        assert response.status_code == 422
+        assert "these records cannot be scored: Input X contains infinity" in response.text
+
+
+def test_extreme_and_non_finite_values_are_never_a_500(client, module_settings, records):
+    api, _ = client
+    numeric = feature_of_type(module_settings, "numeric")
+    if numeric is None:
+        pytest.skip("the contract has no numeric feature")
+    for extreme in (1e308, -1e308, 5e-324):
+        response = api.post(
+            "/predict", json={"records": [records[1], {**records[0], numeric: extreme}]}
+        )
+        assert response.status_code in (200, 422), response.text
+    infinite = '{"records": [' + json.dumps(records[0])[:-1] + f', "{numeric}": Infinity}}]}}'
+    response = api.post("/predict", content=infinite, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    csv_body = (
+        ",".join(module_settings.contract.features)
+        + "\n"
+        + ",".join("inf" if name == numeric else "" for name in module_settings.contract.features)
+    )
+    response = api.post("/invocations", content=csv_body, headers={"content-type": "text/csv"})
+    assert response.status_code == 422
+
+
+def test_integer_fields_are_strict(client, module_settings, records):
+    api, _ = client
+    integer = feature_of_type(module_settings, "integer")
+    if integer is None:
+        pytest.skip("the contract has no integer feature")
+    for wrong in ("42", True, 40.5):
+        response = api.post("/predict", json={"records": [{**records[0], integer: wrong}]})
+        assert response.status_code == 422, wrong
+        assert response.json()["detail"][0]["loc"][-1] == integer
+
+
+def test_deeply_nested_json_is_a_client_error(client):
+    api, _ = client
+    deep = "[" * 100_000 + "]" * 100_000
+    for route in ("/predict", "/invocations"):
+        response = api.post(route, content=deep, headers={"content-type": "application/json"})
+        assert 400 <= response.status_code < 500, (route, response.text)
+
+
+def test_bodies_over_the_size_limit_are_refused_before_parsing(
+    module_settings, fitted, tmp_path, records
+):
+    test_client, _ = make_client(module_settings, fitted, tmp_path, max_request_bytes=2_000)
+    with test_client as api:
+        body = json.dumps({"records": records[:1] * 40}).encode()
+        assert len(body) > 2_000
+        response = api.post("/predict", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert "MAX_REQUEST_BYTES" in response.json()["detail"]
+
+        def chunks():  # no Content-Length: the limit counts what arrives
+            for start in range(0, len(body), 500):
+                yield body[start : start + 500]
+
+        streamed = api.post(
+            "/invocations", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        small = api.post("/predict", json={"records": records[:1]})
+        assert small.status_code == 200
+        assert api.get("/health").status_code == 200
+
+
+def test_the_app_becomes_ready_when_the_registry_comes_back(module_settings, fitted, tmp_path):
+    import time
+
+    attempts = []
+
+    def loader(_settings, _serving):
+        attempts.append(time.monotonic())
+        if len(attempts) < 3:
+            raise FileNotFoundError("the MLflow store mlflow.db does not exist yet")
+        return loaded(module_settings, "champion", fitted, version="1"), None
+
+    serving = ServingSettings(prediction_log=tmp_path / "log.jsonl", load_retry_seconds=0.05)
+    with TestClient(create_app(module_settings, serving, loader=loader)) as api:
+        first = api.get("/ready")
+        assert first.status_code == 503 and "does not exist yet" in first.json()["reason"]
+        deadline = time.monotonic() + 10
+        while api.get("/ready").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api.get("/ready").status_code == 200
+    assert len(attempts) == 3
+
+
+def test_a_missing_store_is_never_created(settings, tmp_path):
+    from {{ cookiecutter.__package_name }}.serving.models import load_model
+
+    store = tmp_path / "nowhere" / "mlflow.db"
+    missing = settings.model_copy(update={"tracking_uri": f"sqlite:///{store}"})
+    with pytest.raises(FileNotFoundError, match="does not exist yet"):
+        load_model(missing, role="champion", uri=None)
+    assert not store.exists() and not store.parent.exists()
+
+
+def test_serve_runs_the_app_on_sagemakers_port(monkeypatch):
+    import uvicorn
+
+    from {{ cookiecutter.__package_name }}.serving import server
+
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(app=app, **options))
+    monkeypatch.delenv("PORT", raising=False)
+    server.main()
+    assert started["app"].endswith("serving.app:create_app") and started["factory"] is True
+    assert (started["host"], started["port"]) == ("0.0.0.0", 8080)

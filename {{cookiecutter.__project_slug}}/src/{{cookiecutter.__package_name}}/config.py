@@ -147,12 +147,14 @@ class ServingSettings(Section):
     canary_allow_failed: bool = False  # send canary traffic to a challenger that failed the gate
     shadow: bool = False
     max_batch_size: int = Field(default=1000, gt=0)
+    max_request_bytes: int = Field(default=2_000_000, gt=0)
+    load_retry_seconds: float = Field(default=1.0, gt=0)  # first wait; doubles up to 60 s
     prediction_log: Path | None = None
 
 
 def load_serving_settings(settings: Settings) -> ServingSettings:
     """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
-    MAX_BATCH_SIZE, PREDICTION_LOG."""
+    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, PREDICTION_LOG."""
     env = os.environ
     log = env.get("PREDICTION_LOG")
     return ServingSettings(
@@ -163,6 +165,7 @@ def load_serving_settings(settings: Settings) -> ServingSettings:
         in {"1", "true", "yes"},
         shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
         max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
+        max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or 2_000_000),
         prediction_log=Path(log)
         if log
         else settings.path(settings.params.monitoring.prediction_log),

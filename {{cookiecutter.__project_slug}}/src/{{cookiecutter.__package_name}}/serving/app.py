@@ -1,10 +1,15 @@
 """The FastAPI app: health, readiness, metadata, predictions, SageMaker-compatible routes.
 
-Start it with `make serve` (uvicorn). It loads the `champion` alias from the MLflow
-registry (or MODEL_URI); CANARY_FRACTION and SHADOW bring in the `challenger`.
+Start it with `make serve` (uvicorn), or `serve` (the SageMaker contract, port 8080). It
+loads the `champion` alias from the MLflow registry (or MODEL_URI), retrying with backoff
+until it can; CANARY_FRACTION and SHADOW bring in the `challenger`. Every invalid request,
+including one the model cannot score, is a 4xx that names the problem; bodies larger than
+MAX_REQUEST_BYTES are refused before they are read.
 """
 
+import asyncio
 import csv
+import gc
 import io
 import json
 import math
@@ -55,6 +60,10 @@ class ServingState:
         except Exception as error:  # any failure leaves the app alive and not ready
             self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
             return
+        # The model's objects live as long as the process: keep them out of the garbage
+        # collector's full passes, which otherwise stall requests for hundreds of ms.
+        gc.collect()
+        gc.freeze()
         challenger = self.challenger
         if (
             challenger is not None
@@ -145,6 +154,15 @@ class ServingState:
         }
 
 
+async def answer(state: ServingState, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Predictions for validated records; a record the model cannot score is the client's 422."""
+    try:
+        return await state.predict(records)
+    except (ValueError, TypeError, OverflowError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise _invalid(f"these records cannot be scored: {reason}") from None
+
+
 def _not_ready(state: ServingState) -> JSONResponse:
     return JSONResponse(
         status_code=503, content={"status": "not ready", "reason": state.not_ready_reason}
@@ -170,6 +188,57 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def nested_too_deeply(request: Request, error: Exception) -> JSONResponse:
+    """A body nested beyond Python's recursion limit is the client's error, not a 500."""
+    detail = [{"loc": ["body"], "msg": "the JSON is nested too deeply", "type": "value_error"}]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413, before the app reads them (ASGI middleware)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send)
+        received = 0
+
+        async def counted() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps(
+            {
+                "detail": f"the request body is larger than {self.max_bytes} bytes (MAX_REQUEST_BYTES)"
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def as_input(record: BaseModel, features: set[str]) -> dict[str, Any]:
     """A validated record under its column names: every feature, other columns when given."""
     values = record.model_dump(by_alias=True)
@@ -180,8 +249,23 @@ def _invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidatio
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
 
 
-def parse_invocation(body: bytes, content_type: str, columns: tuple[str, ...]) -> list[Any]:
+def _typed(value: str, kind: str) -> Any:
+    """A CSV cell as the contract's type (left as text when it is not one: validation says so)."""
+    try:
+        if kind == "integer" and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        if kind == "numeric":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean" and value.strip().lower() in {"true", "false", "1", "0"}:
+        return value.strip().lower() in {"true", "1"}
+    return value
+
+
+def parse_invocation(body: bytes, content_type: str, contract: Any) -> list[Any]:
     """Records from a SageMaker request: JSON ({"instances"|"records": [...]} or a list) or CSV."""
+    columns = contract.features
     if content_type.startswith("text/csv"):
         try:
             rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
@@ -197,8 +281,12 @@ def parse_invocation(body: bytes, content_type: str, columns: tuple[str, ...]) -
                 raise _invalid(
                     f"CSV row {number} has {len(row)} values; expected {len(header)} ({', '.join(header)})"
                 )
+        kinds = {name: spec.type for name, spec in contract.columns.items()}
         return [
-            {key: (value if value != "" else None) for key, value in zip(header, row, strict=True)}
+            {
+                key: (_typed(value, kinds.get(key, "")) if value != "" else None)
+                for key, value in zip(header, row, strict=True)
+            }
             for row in rows
         ]
     if content_type.startswith("application/json") or not content_type:
@@ -206,6 +294,8 @@ def parse_invocation(body: bytes, content_type: str, columns: tuple[str, ...]) -
             payload = json.loads(body or b"null")
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise _invalid(f"malformed JSON: {error}") from None
+        except RecursionError:
+            raise _invalid("the JSON is nested too deeply") from None
         if isinstance(payload, dict):
             payload = payload.get("instances", payload.get("records"))
         if not isinstance(payload, list):
@@ -229,15 +319,27 @@ def create_app(
     PredictRequest = request_model(Record, serving.max_batch_size)
     batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
 
+    async def load_until_ready() -> None:
+        """Retry a failed load with exponential backoff until the registry answers."""
+        delay = serving.load_retry_seconds
+        while state.champion is None:
+            await asyncio.sleep(delay)
+            await asyncio.to_thread(state.load, settings, loader)
+            delay = min(delay * 2, 60.0)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.logger.start()
         state.load(settings, loader)
+        retrying = asyncio.create_task(load_until_ready())
         yield
+        retrying.cancel()
         state.logger.stop()
 
     app = FastAPI(title="{{ cookiecutter.project_name }}", lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RecursionError, nested_too_deeply)
+    app.add_middleware(BodyLimit, max_bytes=serving.max_request_bytes)
     app.state.serving = state
 
     @app.get("/health")
@@ -271,7 +373,7 @@ def create_app(
         if state.champion is None:
             return _not_ready(state)
         records = [as_input(record, features) for record in request.records]  # type: ignore[attr-defined]
-        return await state.predict(records)
+        return await answer(state, records)
 
     @app.get("/ping")
     def ping() -> Any:
@@ -283,10 +385,12 @@ def create_app(
         """SageMaker inference: JSON or CSV records in, predictions out."""
         if state.champion is None:
             return _not_ready(state)
-        raw = parse_invocation(
+        # Parsing a large body happens in a worker thread: other requests keep being answered.
+        raw = await asyncio.to_thread(
+            parse_invocation,
             await request.body(),
             request.headers.get("content-type", ""),
-            settings.contract.features,
+            settings.contract,
         )
         if not raw:
             raise _invalid("the batch is empty; send at least one record")
@@ -295,9 +399,9 @@ def create_app(
                 f"the batch has {len(raw)} records; the limit is {serving.max_batch_size}"
             )
         try:
-            records = [as_input(record, features) for record in batch_adapter.validate_python(raw)]
+            validated = await asyncio.to_thread(batch_adapter.validate_python, raw)
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
-        return await state.predict(records)
+        return await answer(state, [as_input(record, features) for record in validated])
 
     return app

@@ -2,7 +2,8 @@
 
 Scoring one record or fifty costs about the same (the fixed cost is pandas and
 scikit-learn overhead), so under load this multiplies throughput; when idle, a
-request is scored at once with no added wait.
+request is scored at once with no added wait. A batch that fails is scored again
+request by request, so one bad request fails alone and never its neighbours.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 Scorer = Callable[[list[dict[str, Any]]], np.ndarray]
+Pending = tuple[list[dict[str, Any]], "asyncio.Future[np.ndarray]"]
 
 
 class MicroBatcher:
@@ -22,8 +24,9 @@ class MicroBatcher:
     def __init__(self, score: Scorer, *, max_records: int = 512) -> None:
         self._score = score
         self._max_records = max_records
-        self._pending: list[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]] = []
+        self._pending: list[Pending] = []
         self._worker: asyncio.Task[None] | None = None
+        self.batch_sizes: list[int] = []  # records per scoring call, most recent last
 
     async def score(self, records: list[dict[str, Any]]) -> np.ndarray:
         """Scores for ``records``, possibly computed together with concurrent requests."""
@@ -33,7 +36,7 @@ class MicroBatcher:
             self._worker = asyncio.create_task(self._drain())
         return await future
 
-    def _take(self) -> list[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]]:
+    def _take(self) -> list[Pending]:
         taken, count = [], 0
         while self._pending and (
             not taken or count + len(self._pending[0][0]) <= self._max_records
@@ -47,15 +50,34 @@ class MicroBatcher:
         while self._pending:
             batch = self._take()
             records = [record for chunk, _ in batch for record in chunk]
+            self.batch_sizes = [*self.batch_sizes[-999:], len(records)]
             try:
                 scores = await asyncio.to_thread(self._score, records)
-            except Exception as error:  # every waiting request gets the failure
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+            except Exception as error:
+                if len(batch) == 1:
+                    _settle(batch[0][1], error=error)
+                else:  # find the request that failed: each one alone
+                    for chunk, future in batch:
+                        await self._score_alone(chunk, future)
                 continue
             start = 0
             for chunk, future in batch:
-                if not future.done():
-                    future.set_result(scores[start : start + len(chunk)])
+                _settle(future, result=scores[start : start + len(chunk)])
                 start += len(chunk)
+
+    async def _score_alone(self, records: list[dict[str, Any]], future: asyncio.Future) -> None:
+        try:
+            _settle(future, result=await asyncio.to_thread(self._score, records))
+        except Exception as error:
+            _settle(future, error=error)
+
+
+def _settle(
+    future: asyncio.Future, *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if future.done():  # the client went away
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,12 @@ class LoadedModel:
     def score(self, records: list[dict[str, Any]]) -> np.ndarray:
         """The model's scores for raw input records (see models.tasks)."""
         frame = add_features(pd.DataFrame.from_records(records), self.contract)
-        return self.task.scores(self.model, feature_matrix(frame, self.contract))
+        scores = self.task.scores(self.model, feature_matrix(frame, self.contract))
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                "the model gives a non-finite score (a value far outside the training data?)"
+            )
+        return scores
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -46,10 +52,24 @@ class LoadedModel:
         }
 
 
+def require_store(tracking_uri: str) -> None:
+    """Refuse a local SQLite store that does not exist: MLflow would create an empty one."""
+    if tracking_uri.startswith("sqlite:///"):
+        path = Path(tracking_uri.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"the MLflow store {path} does not exist yet; run `make all`, or set "
+                "MLFLOW_TRACKING_URI (the app keeps retrying)"
+            )
+
+
 def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel:
     """Load ``uri``, or the registered model's alias named ``role`` when no URI is given."""
     import mlflow
     import mlflow.sklearn
+
+    if uri is None or uri.startswith(("models:/", "runs:/")):
+        require_store(settings.tracking_uri)
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     name = settings.params.mlflow.registered_model

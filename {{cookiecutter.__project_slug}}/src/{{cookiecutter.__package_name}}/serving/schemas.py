@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
 
 from {{ cookiecutter.__package_name }}.data.contract import ColumnSpec, Contract
 
-PYTHON_TYPES: dict[str, type] = {"numeric": float, "integer": int, "boolean": bool}
+# Strict: "42", true and 40.0 are not integers; "3.5" is not a number (JSON has numbers).
+PYTHON_TYPES: dict[str, Any] = {
+    "numeric": Annotated[float, Strict()],
+    "integer": Annotated[int, Strict()],
+    "boolean": Annotated[bool, Strict()],
+}
 
 
 def attribute_name(column: str, taken: set[str]) -> str:
