@@ -101,7 +101,11 @@ def test_plain_copier_and_cookiecutter_take_the_repository_as_it_is(clone, tmp_p
     run(BIN / "cookiecutter", "--no-input", "--checkout", TAG, "--output-dir", str(out),
         f"git+file://{clone}", "project_name=demo-model", cwd=tmp_path, **env)  # fmt: skip
 
-    for project in (at_tag, at_head, out / "demo-model"):
+    out_head = tmp_path / "cookiecutter-head"
+    run(BIN / "cookiecutter", "--no-input", "--output-dir", str(out_head), f"git+file://{clone}",
+        "project_name=demo-model", cwd=tmp_path, **env)  # fmt: skip
+
+    for project in (at_tag, at_head, out / "demo-model", out_head / "demo-model"):
         files = tree(project)
         assert sorted(without_answers(files)) == sorted(without_answers(expected)), project
         for path, content in without_answers(expected).items():
