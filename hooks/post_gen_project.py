@@ -20,6 +20,7 @@ CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
     (".gitlab-ci.yml", {"ci": ("gitlab",)}),
     ("src/*/serving", {"serving": ("fastapi",)}),
     ("tests/test_serving.py", {"serving": ("fastapi",)}),
+    ("tests/test_prediction_log.py", {"serving": ("fastapi",)}),
     ("Dockerfile", {"serving": ("fastapi",), "docker": (True,)}),
     (".dockerignore", {"serving": ("fastapi",), "docker": (True,)}),
     ("docs", {"docs": (True,)}),

@@ -189,7 +189,7 @@ def test_the_template_update_job_uses_nothing_the_update_can_touch(projects):
 # dispatching a retraining run on drift. Everything else reads the repository only.
 WRITE_SCOPES = {
     ("train.yml", "pull-request-comment"): {"pull-requests"},
-    ("monitor.yml", "monitor"): {"issues", "actions"},
+    ("monitor.yml", "alarm"): {"issues", "actions"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
 }
 

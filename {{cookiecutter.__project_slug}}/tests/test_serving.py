@@ -515,3 +515,20 @@ def test_serve_runs_the_app_on_sagemakers_port(monkeypatch):
     server.main()
     assert started["app"].endswith("serving.app:create_app") and started["factory"] is True
     assert (started["host"], started["port"]) == ("0.0.0.0", 8080)
+
+
+def test_ready_reports_a_degraded_prediction_log(module_settings, fitted, records):
+    from pathlib import Path
+
+    serving = ServingSettings(prediction_log=Path("/dev/full"))  # every write fails
+
+    def loader(_settings, _serving):
+        return loaded(module_settings, "champion", fitted, version="1"), None
+
+    with TestClient(create_app(module_settings, serving, loader=loader)) as api:
+        assert api.post("/predict", json={"records": records[:2]}).status_code == 200
+        api.app.state.serving.logger.flush()
+        ready = api.get("/ready")
+        assert ready.status_code == 200  # answering still works; the log is reported degraded
+        log = ready.json()["prediction_log"]
+        assert (log["status"], log["dropped"], log["written"]) == ("degraded", 2, 0)

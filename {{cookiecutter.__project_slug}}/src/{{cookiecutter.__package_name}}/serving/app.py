@@ -250,16 +250,12 @@ def _invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidatio
 
 
 def _typed(value: str, kind: str) -> Any:
-    """A CSV cell as the contract's type (left as text when it is not one: validation says so)."""
-    try:
-        if kind == "integer" and value.strip().lstrip("+-").isdigit():
-            return int(value)
-        if kind == "numeric":
+    """A CSV cell as a number where the contract wants one (text otherwise: validation says so)."""
+    if kind in ("numeric", "integer"):
+        try:
             return float(value)
-    except ValueError:
-        return value
-    if kind == "boolean" and value.strip().lower() in {"true", "false", "1", "0"}:
-        return value.strip().lower() in {"true", "1"}
+        except ValueError:
+            return value
     return value
 
 
@@ -349,8 +345,10 @@ def create_app(
 
     @app.get("/ready")
     def ready() -> Any:
-        """The model is loaded and can answer."""
-        return {"status": "ready"} if state.champion else _not_ready(state)
+        """The model is loaded and can answer; how the prediction log is doing (ok or degraded)."""
+        if state.champion is None:
+            return _not_ready(state)
+        return {"status": "ready", "prediction_log": state.logger.status()}
 
     @app.get("/metadata")
     def metadata() -> Any:

@@ -10,15 +10,41 @@ import keyword
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
-from {{ cookiecutter.__package_name }}.data.contract import ColumnSpec, Contract
+from {{ cookiecutter.__package_name }}.data.contract import (
+    FALSE_TEXT,
+    TRUE_TEXT,
+    ColumnSpec,
+    Contract,
+)
 
-# Strict: "42", true and 40.0 are not integers; "3.5" is not a number (JSON has numbers).
+BOOLEAN_TEXT = TRUE_TEXT | FALSE_TEXT
+
+
+def _whole_number(value: Any) -> Any:
+    """40.0 is the JSON number 40; 40.5, "42" and true are left for the strict check to refuse."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _boolean_word(value: Any) -> Any:
+    """The spellings the data contract reads as booleans (true/false, yes/no, 1/0)."""
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT:
+        return value.strip().lower() in TRUE_TEXT
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    return value
+
+
+# Strict, as the data contract reads values: numbers are JSON numbers (never "3.5" or true),
+# integers are whole numbers (40 or 40.0, never "42", 40.5 or true), booleans are true/false or
+# the contract's words for them (yes/no, 1/0).
 PYTHON_TYPES: dict[str, Any] = {
     "numeric": Annotated[float, Strict()],
-    "integer": Annotated[int, Strict()],
-    "boolean": Annotated[bool, Strict()],
+    "integer": Annotated[int, Strict(), BeforeValidator(_whole_number)],
+    "boolean": Annotated[bool, Strict(), BeforeValidator(_boolean_word)],
 }
 
 
