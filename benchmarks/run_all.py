@@ -82,6 +82,11 @@ def main() -> None:
 
     versions = []
     for name in PACKAGES:
+        if name == "mlplate":  # the source, not an editable install's possibly stale metadata
+            from mlplate import __version__
+
+            versions.append(f"mlplate {__version__}")
+            continue
         with contextlib.suppress(PackageNotFoundError):
             versions.append(f"{name} {version(name)}")
     machine = (
