@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,20 +19,10 @@ import yaml
 
 from mlplate import __version__
 from mlplate.history import build_bundle
-from mlplate.template import TEMPLATE_PATHS, template_root
+from tests.test_template_source import git, sync_template
 
 ROOT = Path(__file__).parents[1]
 BRANCH = "mlplate/template-update"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.t", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
 
 
 def replace(path: Path, old: str, new: str) -> None:
@@ -48,15 +37,7 @@ def newer_history(tmp_path_factory) -> Path:
     and workflow schedule the project below edits."""
     source = tmp_path_factory.mktemp("maintainer") / "mlplate"
     git(ROOT, "clone", "--quiet", "--no-hardlinks", str(ROOT), str(source))
-    for name in (*TEMPLATE_PATHS, "src/mlplate/__init__.py", "CHANGELOG.md"):
-        src, dst = template_root() / name, source / name
-        if src.is_dir():
-            shutil.rmtree(dst, ignore_errors=True)
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    git(source, "add", "--all")
-    git(source, "commit", "--quiet", "--allow-empty", "-m", "this release")
+    sync_template(source)
     body = source / "{{cookiecutter.__project_slug}}"
     replace(body / "Makefile", "PYTHON ?= python3\n", "PYTHON ?= python3.11\n")
     replace(body / ".github/workflows/template-update.yml", '"23 5 * * 1"', '"23 6 * * 1"')

@@ -31,15 +31,19 @@ def _print_error(message: str) -> None:
         console.print(f"[bold red]error:[/] {line}", markup=True)
 
 
-def echo(text: str = "", *, nl: bool = True) -> None:
-    """Print to stdout; a reader that went away (`mlplate new x | head -0`) is not an error."""
+def _silence_stdout() -> None:
+    """The reader of stdout went away: later writes, and the flush at exit, go nowhere."""
     import os
 
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def echo(text: str = "", *, nl: bool = True) -> None:
+    """Print to stdout; a reader that went away (`mlplate new x | head -0`) is not an error."""
     try:
         typer.echo(text, nl=nl)
     except BrokenPipeError:
-        # Later writes, and the flush at exit, go nowhere instead of failing again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
 
 
 @contextmanager
@@ -51,9 +55,7 @@ def user_errors(exit_code: int = 1) -> Iterator[None]:
         _print_error(str(error))
         raise typer.Exit(exit_code) from None
     except BrokenPipeError:  # the reader of stdout went away: nothing left to say
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         raise typer.Exit(0) from None
     except KeyboardInterrupt:
         _print_error("interrupted")
@@ -256,23 +258,18 @@ def check(
     if output_format not in ("text", "json"):
         with user_errors(exit_code=2):
             raise MlplateError(f"--format {output_format!r} is unknown; use text or json")
-    try:
+    with user_errors(exit_code=2):
         from mlplate.check import check as run_check
         from mlplate.presets import fetch_preset
 
-        central = fetch_preset(preset_location) if preset_location else None
-        report = run_check(path, central=central)
-    except MlplateError as error:
-        if output_format == "json":
+        try:
+            central = fetch_preset(preset_location) if preset_location else None
+            report = run_check(path, central=central)
+        except MlplateError as error:
+            if output_format != "json":
+                raise
             echo(json.dumps({"error": str(error), "violations": None}, indent=2))
             raise typer.Exit(2) from None
-        with user_errors(exit_code=2):
-            raise
-    except Exception:
-        if state["debug"]:
-            raise
-        _print_error("internal error, rerun with --debug to see the traceback")
-        raise typer.Exit(2) from None
     if output_format == "json":
         echo(json.dumps(report.as_dict(with_diff=diff), indent=2))
     else:
