@@ -63,7 +63,8 @@ class Question:
 def _load_yaml(path: Path) -> Any:
     import yaml
 
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when PyYAML has it
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 @cache

@@ -117,9 +117,10 @@ def cookiecutter_context(answers: Mapping[str, Any]) -> dict[str, Any]:
             values[key] = environment.from_string(default).render(cookiecutter=values)
         else:
             values[key] = default
-    values["_repo_dir"] = str(
-        template_root()
-    )  # as cookiecutter sets it; the hooks read copier.yml there
+    # As cookiecutter sets it: the hooks find copier.yml there.
+    values["_repo_dir"] = str(template_root())
+    # resolve_answers already rendered copier.yml's validators: the hook need not do it again.
+    values["_validated_by"] = "mlplate"
     return {"cookiecutter": values}
 
 
