@@ -15,6 +15,7 @@ from {{ cookiecutter.__package_name }}.features.build import featurize
 from {{ cookiecutter.__package_name }}.monitoring.compare import compare_models
 from {{ cookiecutter.__package_name }}.monitoring.drift import (
     categorical_drift,
+    feature_drift,
     numeric_drift,
 )
 from {{ cookiecutter.__package_name }}.monitoring.job import run_monitoring, simulate_drift
@@ -36,6 +37,25 @@ def test_categorical_drift_counts_missing_values_as_a_category():
     assert result.missing_current == 0.75
 
 
+def test_the_test_follows_the_column_type():
+    rng = np.random.default_rng(1)
+    reference = pd.DataFrame(
+        {"x": rng.normal(size=500), "flag": rng.integers(0, 2, 500).astype(float), "c": ["a"] * 500}
+    )
+    results = feature_drift(
+        reference,
+        reference.sample(200, random_state=0),
+        kinds={"x": "numeric", "flag": "boolean", "c": "categorical"},
+        p_value=0.01,
+    )
+    assert [(r.feature, r.kind, r.test) for r in results] == [
+        ("x", "numeric", "ks"),
+        ("flag", "boolean", "chi2"),
+        ("c", "categorical", "chi2"),
+    ]
+    assert not any(r.drifted for r in results)
+
+
 @pytest.fixture
 def prepared(settings):
     write_table(
@@ -54,9 +74,20 @@ def test_holdout_raises_no_alarm_and_the_report_is_self_contained(prepared):
     report_dir = prepared.path(prepared.params.monitoring.report_dir)
     assert json.loads((report_dir / "drift.json").read_text())["alarm"] is False
     page = (report_dir / "drift.html").read_text()
-    assert "<svg" in page
     assert "No drift alarm" in page
     assert "http" not in page  # no external script, stylesheet or font
+    contract = prepared.contract
+    # one chart per feature, each with its axes; categories are labelled bars
+    assert page.count("<svg") == page.count("share of rows") == len(contract.features)
+    for feature in summary["features"]:
+        numeric = contract.columns[feature["feature"]].type in ("numeric", "integer")
+        assert (feature["kind"], feature["test"]) == (
+            contract.columns[feature["feature"]].type,
+            "ks" if numeric else "chi2",
+        )
+    for name in contract.categorical_features:
+        top = str(contract.columns[name].categories[0])
+        assert f">{top[:9]}" in page
 
 
 def test_simulated_drift_raises_the_alarm(prepared):
@@ -130,3 +161,80 @@ def test_compare_models_joins_logged_predictions_with_feedback(settings):
 def test_compare_models_without_feedback_is_a_clear_error(settings):
     with pytest.raises(ProjectError, match="feedback"):
         compare_models(settings)
+
+
+def _cli(monkeypatch, settings):
+    """Run `monitor` through the CLI on ``settings``; return (exit code, output)."""
+    from typer.testing import CliRunner
+
+    from {{ cookiecutter.__package_name }} import cli
+
+    monkeypatch.setattr(cli, "_settings", lambda params: settings)
+
+    def run(*args: str, command: str = "monitor"):
+        result = CliRunner().invoke(cli.app, [command, *args])
+        return result.exit_code, result.output
+
+    return run
+
+
+def test_exit_codes_no_drift_drift_and_could_not_run(prepared, monkeypatch, tmp_path):
+    monitor = _cli(monkeypatch, prepared)
+    code, output = monitor()
+    assert code == 0, output
+    assert monitor(command="drift-alarm")[0] == 1  # CI retrains only on an alarm
+    simulate_drift(prepared)
+    code, output = monitor()
+    assert code == 1 and "drift alarm" in output
+    assert monitor(command="drift-alarm")[0] == 0
+    code, output = monitor("--current", str(tmp_path / "missing.csv"))
+    assert code == 2 and "error: monitoring could not run" in output
+    assert not (tmp_path / "reports" / "monitoring" / "drift.json").exists()  # no stale report
+    code, output = monitor(command="drift-alarm")
+    assert code == 1 and "monitoring could not run" in output
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\xff\xfe\x00binary")
+    code, output = monitor("--current", str(garbage))
+    assert code == 2 and "Traceback" not in output
+
+
+def test_too_few_rows_warn_instead_of_raising_the_alarm(prepared, monkeypatch, tmp_path):
+    path = simulate_drift(prepared)
+    batch = tmp_path / "small.csv"
+    pd.read_csv(path).head(60).to_csv(batch, index=False)
+    code, output = _cli(monkeypatch, prepared)("--current", str(batch))
+    assert code == 0 and "too few to judge drift" in output
+    summary = run_monitoring(prepared, current=batch)
+    assert not summary["alarm"] and summary["drifted_features"]  # drifted, but too few rows
+    monitoring = prepared.params.monitoring.model_copy(update={"min_samples": 50})
+    lowered = prepared.model_copy(
+        update={"params": prepared.params.model_copy(update={"monitoring": monitoring})}
+    )
+    assert run_monitoring(lowered, current=batch)["alarm"]  # the rule, not the data, held it
+
+
+def test_malformed_prediction_log_lines_are_skipped_and_counted(prepared):
+    holdout = pd.read_csv(prepared.path(prepared.params.data.prepared_dir / "test.csv"))
+    entries = [
+        json.dumps(
+            {
+                "request_id": f"r{index}",
+                "record_id": f"r{index}-0",
+                "model": "champion",
+                "model_version": "1",
+                "shadow": False,
+                "features": {name: row[name] for name in prepared.contract.features},
+                "prediction": None,
+            },
+            default=lambda value: value.item(),  # numpy scalars
+        )
+        for index, row in holdout.head(150).iterrows()
+    ]
+    log = prepared.path(prepared.params.monitoring.prediction_log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cut = entries[0][: len(entries[0]) // 2]  # a line cut by a crash
+    log.write_text("\n".join([*entries[:75], cut, "not json", "[1, 2]", *entries[75:]]) + "\n")
+    summary = run_monitoring(prepared)
+    assert summary["current_source"].startswith("prediction log")
+    assert (summary["n_current"], summary["malformed_lines"]) == (150, 3)
+    assert any("3 malformed prediction-log lines" in text for text in summary["warnings"])

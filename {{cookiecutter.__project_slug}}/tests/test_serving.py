@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -373,13 +374,15 @@ def test_one_bad_request_fails_alone_in_a_shared_batch():
             raise ValueError("cannot score a bad record")
         return np.array([float(record["n"]) for record in records])
 
-    async def traffic():
-        batcher = MicroBatcher(score)
-        requests = [batcher.score([{"n": n, "bad": n == 3}]) for n in range(8)]
-        return batcher, await asyncio.gather(*requests, return_exceptions=True)
+    sizes: list[int] = []
 
-    batcher, results = asyncio.run(traffic())
-    assert batcher.batch_sizes[0] == 8  # they were batched together
+    async def traffic():
+        batcher = MicroBatcher(score, on_batch=sizes.append)
+        requests = [batcher.score([{"n": n, "bad": n == 3}]) for n in range(8)]
+        return await asyncio.gather(*requests, return_exceptions=True)
+
+    results = asyncio.run(traffic())
+    assert sizes == [8] + [1] * 8  # batched together, then each scored alone to find the bad one
     assert isinstance(results[3], ValueError)
     assert [float(result[0]) for n, result in enumerate(results) if n != 3] == [
         0.0, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0,
@@ -518,8 +521,6 @@ def test_serve_runs_the_app_on_sagemakers_port(monkeypatch):
 
 
 def test_ready_reports_a_degraded_prediction_log(module_settings, fitted, records):
-    from pathlib import Path
-
     serving = ServingSettings(prediction_log=Path("/dev/full"))  # every write fails
 
     def loader(_settings, _serving):
@@ -532,3 +533,144 @@ def test_ready_reports_a_degraded_prediction_log(module_settings, fitted, record
         assert ready.status_code == 200  # answering still works; the log is reported degraded
         log = ready.json()["prediction_log"]
         assert (log["status"], log["dropped"], log["written"]) == ("degraded", 2, 0)
+
+
+def scrape(api) -> dict[tuple[str, frozenset], float]:
+    """Every sample /metrics exposes, by name and labels (parsed as Prometheus would)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_count_requests_batches_answers_and_the_log(client, records, module_settings):
+    api, _ = client
+    for _ in range(2):
+        assert api.post("/predict", json={"records": records[:3]}).status_code == 200
+    assert api.post("/predict", json={"records": []}).status_code == 422
+    assert api.get("/no-such-route").status_code == 404
+    api.app.state.serving.logger.flush()
+    samples = scrape(api)
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, frozenset(labels.items())), 0.0)
+
+    assert value("http_requests_total", route="/predict", method="POST", status="200") == 2
+    assert value("http_requests_total", route="/predict", method="POST", status="422") == 1
+    assert value("http_requests_total", route="other", method="GET", status="404") == 1
+    assert value("http_request_duration_seconds_count", route="/predict") == 3
+    assert value("model_batch_records_count", model="champion") == 2
+    assert value("model_batch_records_sum", model="champion") == 6
+    assert value("model_info", role="champion", version="3") == 1
+    assert value("canary_fraction") == 0
+    assert value("prediction_log_written_total") == 6
+    assert value("prediction_log_dropped_total") == 0
+    if module_settings.contract.task == "regression":
+        assert value("prediction_value_count", model="champion") == 6
+    else:
+        by_label = {
+            dict(labels)["label"]: count
+            for (name, labels), count in samples.items()
+            if name == "predictions_total"
+        }
+        assert set(by_label) <= {str(c) for c in module_settings.contract.classes}
+        assert sum(by_label.values()) == 6
+        assert value("prediction_probability_count", model="champion") == 6
+        assert value("prediction_probability_bucket", model="champion", le="+Inf") == 6
+
+
+def test_metrics_show_the_canary_and_both_model_versions(module_settings, fitted, tmp_path):
+    api, _ = make_client(module_settings, fitted, tmp_path, canary_fraction=0.25)
+    with api:
+        samples = scrape(api)
+    assert samples[("model_info", frozenset({"role": "champion", "version": "3"}.items()))] == 1
+    assert samples[("model_info", frozenset({"role": "challenger", "version": "4"}.items()))] == 1
+    assert samples[("canary_fraction", frozenset())] == 0.25
+
+
+def test_sigterm_writes_every_answered_prediction_before_the_server_exits(
+    module_settings, fitted, records, tmp_path
+):
+    """A real `serve` process: stopped with SIGTERM, it has logged every record it answered."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    import mlflow.sklearn
+
+    from {{ cookiecutter.__package_name }}.models.train import trusted_types
+
+    model_dir = tmp_path / "model"
+    mlflow.sklearn.save_model(
+        fitted, model_dir, serialization_format="skops", skops_trusted_types=trusted_types(fitted)
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "predictions.jsonl"
+    env = {
+        **os.environ,
+        "MODEL_URI": str(model_dir),
+        "PREDICTION_LOG": str(log),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'unused.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    # A slow disk (50 ms a write) keeps the log writer behind the answers when SIGTERM comes.
+    command = """
+import time
+from {{ cookiecutter.__package_name }}.serving import prediction_log, server
+append = prediction_log.PredictionLogger._append
+def slow(self, *args):
+    time.sleep(0.05)
+    return append(self, *args)
+prediction_log.PredictionLogger._append = slow
+server.main()
+"""
+    server = subprocess.Popen(
+        [sys.executable, "-c", command],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    batch = (records * 3)[:1000]
+    answered = 0
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if http.get("/ready").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "the server did not become ready"
+                time.sleep(0.2)
+            for _ in range(20):
+                response = http.post("/predict", json={"records": batch})
+                assert response.status_code == 200
+                answered += len(response.json()["predictions"])
+        server.send_signal(signal.SIGTERM)  # at once: the writer is still behind
+        # uvicorn shuts down gracefully, then re-raises the signal it caught
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+        assert b"Finished server process" in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.stderr.close()
+    assert answered == 20 * len(batch)
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(entries) == answered
+    assert len({entry["record_id"] for entry in entries}) == answered

@@ -220,27 +220,56 @@ def comment_mr(
 
 
 @app.command()
-@stage
 def monitor(
     current: Annotated[
         Path | None, typer.Option(help="CSV batch to check (default: see params.yaml).")
     ] = None,
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
-    """Check current data for drift and quality problems; exit 1 on a drift alarm."""
+    """Check current data for drift and quality problems.
+
+    Exit 0: no drift alarm; 1: drift alarm; 2: monitoring could not run (the message says why).
+    """
     from {{ cookiecutter.__package_name }}.monitoring.job import run_monitoring
 
-    settings = _settings(params)
-    summary = run_monitoring(settings, current=current)
+    try:
+        settings = _settings(params)
+        summary = run_monitoring(settings, current=current)
+    except ProjectError as error:
+        typer.secho(f"error: monitoring could not run: {error}", fg="red", err=True)
+        raise typer.Exit(2) from None
     report_dir = settings.path(settings.params.monitoring.report_dir)
     typer.echo(
         f"{len(summary['drifted_features'])}/{summary['n_features']} features drifted "
         f"(share {summary['drift_share']:.2f}, threshold {summary['threshold']}) in "
         f"{summary['current_source']}; report: {report_dir / 'drift.html'}"
     )
+    for warning in summary["warnings"]:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     if summary["alarm"]:
         typer.secho(f"drift alarm: {', '.join(summary['drifted_features'])}", fg="red", err=True)
         raise typer.Exit(1)
+
+
+@app.command("drift-alarm")
+@stage
+def drift_alarm(params: ParamsOption = Path("params.yaml")) -> None:
+    """Exit 0 only if the last `monitor` run raised the drift alarm (CI retrains on it).
+
+    `make` turns every failure into exit 2, so CI asks the report instead of the exit code.
+    """
+    settings = _settings(params)
+    report = settings.path(settings.params.monitoring.report_dir) / "drift.json"
+    if not report.is_file():
+        raise ProjectError(f"there is no {report}: monitoring could not run (see its output)")
+    try:
+        summary = json.loads(report.read_text(encoding="utf-8"))
+        alarm, drifted = summary["alarm"], summary["drifted_features"]
+    except (ValueError, KeyError, TypeError):
+        raise ProjectError(f"{report} is not a drift report; run `make monitor` again") from None
+    if not alarm:
+        raise ProjectError(f"{report} raised no drift alarm")
+    typer.echo(f"drift alarm: {', '.join(drifted)}")
 
 
 @app.command("simulate-drift")

@@ -101,6 +101,7 @@ class MonitoringParams(Section):
     report_dir: Path
     p_value: float = Field(gt=0, lt=1)
     drift_share_threshold: float = Field(ge=0, le=1)
+    min_samples: int = Field(default=100, ge=1)
 
 
 class MlflowParams(Section):

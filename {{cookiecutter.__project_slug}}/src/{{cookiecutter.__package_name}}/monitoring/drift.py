@@ -1,4 +1,9 @@
-"""Drift statistics (pure): per-feature tests, missing rates, prediction shift."""
+"""Drift statistics (pure): per-feature tests chosen by column type, missing rates, prediction shift.
+
+Numbers (numeric, integer) get a two-sample Kolmogorov-Smirnov test; categories and booleans a
+chi-square test on their counts; every feature also gets PSI. Below ``min_samples`` current rows
+the statistics are reported but never raise the alarm (PSI and p-values mean little there).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def population_stability_index(reference: np.ndarray, current: np.ndarray) -> fl
 
 
 def numeric_drift(
-    name: str, reference: pd.Series, current: pd.Series, *, p_value: float
+    name: str, reference: pd.Series, current: pd.Series, *, p_value: float, kind: str = "numeric"
 ) -> FeatureDrift:
     """Two-sample Kolmogorov-Smirnov test, plus PSI over reference deciles."""
     ref, cur = reference.dropna().to_numpy(float), current.dropna().to_numpy(float)
@@ -43,7 +48,7 @@ def numeric_drift(
     cur_share = np.histogram(cur, edges)[0] / max(len(cur), 1)
     return FeatureDrift(
         name,
-        "numeric",
+        kind,
         "ks",
         float(result.statistic),
         float(result.pvalue),
@@ -55,7 +60,12 @@ def numeric_drift(
 
 
 def categorical_drift(
-    name: str, reference: pd.Series, current: pd.Series, *, p_value: float
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    *,
+    p_value: float,
+    kind: str = "categorical",
 ) -> FeatureDrift:
     """Chi-square test on category counts (missing counted as its own category), plus PSI."""
     ref, cur = reference.fillna("<missing>").astype(str), current.fillna("<missing>").astype(str)
@@ -73,7 +83,7 @@ def categorical_drift(
     )
     return FeatureDrift(
         name,
-        "categorical",
+        kind,
         "chi2",
         float(statistic),
         float(p),
@@ -85,24 +95,21 @@ def categorical_drift(
 
 
 def feature_drift(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    *,
-    numeric: tuple[str, ...],
-    categorical: tuple[str, ...],
-    p_value: float,
+    reference: pd.DataFrame, current: pd.DataFrame, *, kinds: dict[str, str], p_value: float
 ) -> list[FeatureDrift]:
-    """Compare every feature present in both frames."""
-    results = [
-        numeric_drift(name, reference[name], current[name], p_value=p_value)
-        for name in numeric
-        if name in current
-    ]
-    results += [
-        categorical_drift(name, reference[name], current[name], p_value=p_value)
-        for name in categorical
-        if name in current
-    ]
+    """Compare every feature present in both frames; ``kinds`` maps a feature to its column type."""
+    results = []
+    for name, kind in kinds.items():
+        if name not in current or name not in reference:
+            continue
+        if kind in ("numeric", "integer"):
+            results.append(
+                numeric_drift(name, reference[name], current[name], p_value=p_value, kind=kind)
+            )
+        else:  # categorical and boolean: counts per value
+            results.append(
+                categorical_drift(name, reference[name], current[name], p_value=p_value, kind=kind)
+            )
     return results
 
 
@@ -119,15 +126,28 @@ def prediction_shift(reference: np.ndarray, current: np.ndarray, *, p_value: flo
     }
 
 
-def summarize(results: list[FeatureDrift], *, threshold: float) -> dict:
-    """The share of drifted features and whether it crosses the alarm threshold."""
+def summarize(
+    results: list[FeatureDrift], *, threshold: float, n_current: int, min_samples: int
+) -> dict:
+    """The share of drifted features and whether it raises the alarm (never below min_samples)."""
     drifted = [result.feature for result in results if result.drifted]
     share = len(drifted) / len(results) if results else 0.0
+    enough = n_current >= min_samples
+    warnings = (
+        []
+        if enough
+        else [
+            f"only {n_current} current rows (monitoring.min_samples is {min_samples}): "
+            "too few to judge drift, so no alarm is raised"
+        ]
+    )
     return {
         "n_features": len(results),
         "drifted_features": drifted,
         "drift_share": share,
         "threshold": threshold,
-        "alarm": share > threshold,
+        "min_samples": min_samples,
+        "alarm": enough and share > threshold,
+        "warnings": warnings,
         "features": [asdict(result) for result in results],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,96 +28,147 @@ from {{ cookiecutter.__package_name }}.monitoring.drift import (
 )
 from {{ cookiecutter.__package_name }}.monitoring.html import render_html
 
-
-def read_prediction_log(path: Path) -> pd.DataFrame:
-    """Champion predictions from the serving log, one row per record, with features flattened."""
-    rows = []
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        if entry.get("shadow"):
-            continue
-        rows.append(
-            {
-                **entry["features"],
-                "prediction": entry["prediction"],
-                "scores": entry.get("scores"),
-                "request_id": entry["request_id"],
-                "model": entry["model"],
-                "model_version": entry["model_version"],
-            }
-        )
-    return pd.DataFrame(rows)
+LOG_FIELDS = ("features", "prediction", "request_id", "model", "model_version")
 
 
-def load_current(settings: Settings, current: Path | None) -> tuple[pd.DataFrame, str]:
+@dataclass(frozen=True)
+class CurrentData:
+    """The batch to check, where it came from, and how many log lines could not be read."""
+
+    frame: pd.DataFrame
+    source: str
+    malformed_lines: int = 0
+
+
+def read_prediction_log(path: Path) -> tuple[pd.DataFrame, int]:
+    """Champion predictions from the serving log (one row per record, features flattened), and
+    the number of lines skipped because they are not whole log entries."""
+    rows, malformed = [], 0
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                malformed += 1
+                continue
+            if (
+                not isinstance(entry, dict)
+                or any(field not in entry for field in LOG_FIELDS)
+                or not isinstance(entry["features"], dict)
+            ):
+                malformed += 1
+                continue
+            if entry.get("shadow"):
+                continue
+            rows.append(
+                {
+                    **entry["features"],
+                    "prediction": entry["prediction"],
+                    "scores": entry.get("scores"),
+                    **{field: entry[field] for field in LOG_FIELDS[2:]},
+                }
+            )
+    return pd.DataFrame(rows), malformed
+
+
+def load_current(settings: Settings, current: Path | None) -> CurrentData:
     """The batch to check: a given file, the monitoring batch, the prediction log, or the holdout."""
     monitoring = settings.params.monitoring
     candidates = [current] if current is not None else [settings.path(monitoring.current_path)]
     for path in candidates:
         if path is not None and path.exists():
-            return read_table(path), str(path)
+            return CurrentData(read_table(path), str(path))
     if current is not None:
         raise ProjectError(f"{current} does not exist")
     log = settings.path(monitoring.prediction_log)
     if log.exists() and log.stat().st_size > 0:
-        return read_prediction_log(log), f"prediction log {log}"
+        frame, malformed = read_prediction_log(log)
+        return CurrentData(frame, f"prediction log {log}", malformed)
     holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
     if not holdout.exists():
         raise ProjectError(f"{holdout} does not exist; run `make all` first")
-    return pd.read_csv(holdout), f"held-out split {holdout}"
+    return CurrentData(pd.read_csv(holdout), f"held-out split {holdout}")
+
+
+def _prediction_shift(
+    settings: Settings, current: pd.DataFrame, reference: pd.DataFrame, p_value: float
+) -> dict[str, Any] | None:
+    """The shift of the model's predictions (logged scores when the batch has them)."""
+    model_path = settings.path(settings.params.train.model_path)
+    if not model_path.exists():
+        return None
+    contract = settings.contract
+    model, task = load_model(model_path), task_for(settings)
+    current_scores = (
+        np.array([row if len(row) > 1 else row[0] for row in current["scores"]], dtype=float)
+        if "scores" in current and current["scores"].notna().all()
+        else task.scores(model, feature_matrix(add_features(current, contract), contract))
+    )
+    reference_scores = task.signal(task.scores(model, feature_matrix(reference, contract)))
+    return prediction_shift(
+        reference_scores, np.asarray(task.signal(current_scores)), p_value=p_value
+    )
 
 
 def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[str, Any]:
-    """Compute drift and data quality, write drift.json and drift.html; return the summary."""
-    params = settings.params
+    """Compute drift and data quality, write drift.json and drift.html; return the summary.
+
+    A report from an earlier run is removed first: a run that cannot finish leaves none.
+    """
+    params, contract = settings.params, settings.contract
+    monitoring = params.monitoring
+    out = settings.path(monitoring.report_dir)
+    for name in ("drift.json", "drift.html"):
+        (out / name).unlink(missing_ok=True)
     reference_path = settings.path(params.data.features_dir / "train.csv")
     if not reference_path.exists():
         raise ProjectError(f"{reference_path} does not exist; run `make all` first")
     reference = pd.read_csv(reference_path)
-    raw, source = load_current(settings, current)
+    batch = load_current(settings, current)
+    raw = batch.frame
     if raw.empty:
-        raise ProjectError(f"{source} has no rows to monitor")
-    contract = settings.contract
+        raise ProjectError(f"{batch.source} has no rows to monitor")
     problems = validation_problems(raw, contract, required=contract.features)
     missing = [name for name in contract.features if name not in raw.columns]
     if missing:
-        raise ProjectError(f"{source} lacks the model inputs {missing}; cannot monitor it")
-    current_features = add_features(raw, contract)
-    monitoring = params.monitoring
-    numeric, categorical = feature_columns(contract)
+        raise ProjectError(f"{batch.source} lacks the model inputs {missing}; cannot monitor it")
+    reference_inputs = feature_matrix(reference, contract)
+    try:
+        current_inputs = feature_matrix(add_features(raw, contract), contract)
+    except (ValueError, TypeError) as error:
+        raise ProjectError(
+            f"{batch.source} cannot be read as model inputs ({error}); schema problems: "
+            f"{'; '.join(problems) or 'none found'}"
+        ) from None
+    kinds = {name: contract.columns[name].type for name in reference_inputs.columns}
     results = feature_drift(
-        reference,
-        current_features,
-        numeric=numeric,
-        categorical=categorical,
-        p_value=monitoring.p_value,
+        reference_inputs, current_inputs, kinds=kinds, p_value=monitoring.p_value
     )
-    summary = summarize(results, threshold=monitoring.drift_share_threshold)
-    model_path = settings.path(params.train.model_path)
-    if model_path.exists():
-        model, task = load_model(model_path), task_for(settings)
-        current_scores = (
-            np.array([row if len(row) > 1 else row[0] for row in raw["scores"]], dtype=float)
-            if "scores" in raw and raw["scores"].notna().all()
-            else task.scores(model, feature_matrix(current_features, contract))
-        )
-        reference_scores = task.signal(task.scores(model, feature_matrix(reference, contract)))
-        current_scores = task.signal(current_scores)
-        summary["prediction_shift"] = prediction_shift(
-            reference_scores, np.asarray(current_scores), p_value=monitoring.p_value
+    summary = summarize(
+        results,
+        threshold=monitoring.drift_share_threshold,
+        n_current=len(raw),
+        min_samples=monitoring.min_samples,
+    )
+    shift = _prediction_shift(settings, raw, reference, monitoring.p_value)
+    if shift is not None:
+        summary["prediction_shift"] = shift
+    if batch.malformed_lines:
+        summary["warnings"].append(
+            f"{batch.malformed_lines} malformed prediction-log lines were skipped"
         )
     summary.update(
-        current_source=source,
+        current_source=batch.source,
         n_current=len(raw),
         n_reference=len(reference),
+        malformed_lines=batch.malformed_lines,
         schema_problems=problems,
     )
-    out = settings.path(monitoring.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "drift.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "drift.html").write_text(render_html(summary, reference, current_features))
+    (out / "drift.html").write_text(render_html(summary, reference_inputs, current_inputs))
     return summary
 
 

@@ -21,12 +21,18 @@ Pending = tuple[list[dict[str, Any]], "asyncio.Future[np.ndarray]"]
 class MicroBatcher:
     """Queue record batches; one worker task scores everything queued in a single call."""
 
-    def __init__(self, score: Scorer, *, max_records: int = 512) -> None:
+    def __init__(
+        self,
+        score: Scorer,
+        *,
+        max_records: int = 512,
+        on_batch: Callable[[int], None] = lambda records: None,
+    ) -> None:
         self._score = score
         self._max_records = max_records
+        self._on_batch = on_batch  # told the size of every scoring call
         self._pending: list[Pending] = []
         self._worker: asyncio.Task[None] | None = None
-        self.batch_sizes: list[int] = []  # records per scoring call, most recent last
 
     async def score(self, records: list[dict[str, Any]]) -> np.ndarray:
         """Scores for ``records``, possibly computed together with concurrent requests."""
@@ -50,7 +56,7 @@ class MicroBatcher:
         while self._pending:
             batch = self._take()
             records = [record for chunk, _ in batch for record in chunk]
-            self.batch_sizes = [*self.batch_sizes[-999:], len(records)]
+            self._on_batch(len(records))
             try:
                 scores = await asyncio.to_thread(self._score, records)
             except Exception as error:
@@ -66,6 +72,7 @@ class MicroBatcher:
                 start += len(chunk)
 
     async def _score_alone(self, records: list[dict[str, Any]], future: asyncio.Future) -> None:
+        self._on_batch(len(records))
         try:
             _settle(future, result=await asyncio.to_thread(self._score, records))
         except Exception as error:
