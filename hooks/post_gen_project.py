@@ -21,6 +21,7 @@ CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
     ("src/*/serving", {"serving": ("fastapi",)}),
     ("tests/test_serving.py", {"serving": ("fastapi",)}),
     ("tests/test_prediction_log.py", {"serving": ("fastapi",)}),
+    ("tests/test_api_fuzz.py", {"serving": ("fastapi",)}),
     ("Dockerfile", {"serving": ("fastapi",), "docker": (True,)}),
     (".dockerignore", {"serving": ("fastapi",), "docker": (True,)}),
     ("docs", {"docs": (True,)}),

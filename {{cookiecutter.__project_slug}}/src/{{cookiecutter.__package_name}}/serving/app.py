@@ -52,6 +52,53 @@ def _not_ready(state: ServingState) -> JSONResponse:
     )
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be decoded (not UTF-8 JSON)"},
+    413: {"description": "The body is larger than MAX_REQUEST_BYTES"},
+    422: {
+        "description": "Invalid records: one message per field, or why they cannot be scored",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    },
+    503: {"description": "The model is not loaded (yet): the reason is given"},
+}
+
+
+def invocations_body(limit: int) -> dict[str, Any]:
+    """The documented /invocations body: JSON records (a list or under "instances") or CSV."""
+    records = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Record"},
+        "minItems": 1,
+        "maxItems": limit,
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        records,
+                        {
+                            "type": "object",
+                            "properties": {"instances": records},
+                            "required": ["instances"],
+                        },
+                    ]
+                }
+            },
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "One record per line, the contract's feature columns in order "
+                    "(a header row of column names is optional)",
+                }
+            },
+        },
+    }
+
+
 def _lifespan(state: ServingState, settings: Settings, loader: Loader) -> Any:
     """Start the prediction log and load the model, retrying with backoff until it loads."""
 
@@ -123,7 +170,7 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
     PredictRequest = request_model(Record, limit)
     batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
 
-    @app.post("/predict")
+    @app.post("/predict", responses=ERROR_RESPONSES)
     async def predict(request: PredictRequest) -> Any:  # type: ignore[valid-type]
         """Score a batch of records."""
         if state.champion is None:
@@ -131,7 +178,11 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
         records = [as_input(record, features) for record in request.records]  # type: ignore[attr-defined]
         return await answer(state, records)
 
-    @app.post("/invocations")
+    @app.post(
+        "/invocations",
+        responses=ERROR_RESPONSES,
+        openapi_extra={"requestBody": invocations_body(limit)},
+    )
     async def invocations(request: Request) -> Any:
         """SageMaker inference: JSON or CSV records in, predictions out."""
         if state.champion is None:

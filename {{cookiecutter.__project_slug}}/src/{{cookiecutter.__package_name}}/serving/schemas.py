@@ -40,12 +40,21 @@ def _boolean_word(value: Any) -> Any:
 
 # Strict, as the data contract reads values: numbers are JSON numbers (never "3.5" or true),
 # integers are whole numbers (40 or 40.0, never "42", 40.5 or true), booleans are true/false or
-# the contract's words for them (yes/no, 1/0).
-PYTHON_TYPES: dict[str, Any] = {
-    "numeric": Annotated[float, Strict()],
-    "integer": Annotated[int, Strict(), BeforeValidator(_whole_number)],
-    "boolean": Annotated[bool, Strict(), BeforeValidator(_boolean_word)],
+# the contract's words for them (yes/no, 1/0). The value's range is checked on the type itself
+# (before the lenient spellings are read), so the OpenAPI document states it as minimum/maximum.
+PYTHON_TYPES: dict[str, tuple[type, tuple[Any, ...]]] = {
+    "numeric": (float, ()),
+    "integer": (int, (BeforeValidator(_whole_number),)),
+    "boolean": (bool, (BeforeValidator(_boolean_word),)),
 }
+
+
+def value_type(spec: ColumnSpec) -> Any:
+    """The strict type of a numeric, integer or boolean column, with its range."""
+    base, readers = PYTHON_TYPES[spec.type]
+    finite = False if spec.type == "numeric" else None
+    metadata = (Strict(), Field(ge=spec.min, le=spec.max, allow_inf_nan=finite), *readers)
+    return Annotated[(base, *metadata)]  # type: ignore[valid-type]
 
 
 def attribute_name(column: str, taken: set[str]) -> str:
@@ -61,24 +70,23 @@ def attribute_name(column: str, taken: set[str]) -> str:
 
 
 def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
-    """A feature is required unless nullable; id, sensitive and ignored columns are optional."""
+    """A feature is required unless nullable; id, sensitive and ignored columns are optional.
+
+    Ranges sit on the value's own type (inside ``| None``), so the OpenAPI document states
+    them as `minimum`/`maximum` where clients and fuzzers read them.
+    """
     optional = spec.nullable or spec.role != "feature"
-    kind: Any = (
-        Any
-        if spec.role == "ignored"
-        else Literal[spec.categories]  # type: ignore[valid-type]
-        if spec.type == "categorical"
-        else PYTHON_TYPES[spec.type]
-    )
+    kind: Any
+    if spec.role == "ignored":
+        kind = Any
+    elif spec.type == "categorical":
+        kind = Literal[spec.categories]  # type: ignore[valid-type]
+    else:
+        kind = value_type(spec)
     if optional:
         kind = kind | None
     return kind, Field(
-        default=None if optional else ...,
-        alias=name,
-        ge=spec.min,
-        le=spec.max,
-        allow_inf_nan=False if spec.type == "numeric" else None,
-        description=spec.description or None,
+        default=None if optional else ..., alias=name, description=spec.description or None
     )
 
 
