@@ -20,14 +20,14 @@ HERE = Path(__file__).parent
 SCRIPTS = {
     "generate.py": ["--repeat", "7"],
     "project.py": ["--repeat", "3"],
-    "serving.py": ["--requests", "10000", "--concurrency", "32"],
+    "serving.py": ["--requests", "10000"],
     "scale_out.py": ["--repeat", "3"],
     "data.py": ["--rows", "1000000", "10000000"],
 }
 QUICK = {
     "generate.py": ["--repeat", "3"],
     "project.py": ["--repeat", "1"],
-    "serving.py": ["--requests", "2000", "--concurrency", "32"],
+    "serving.py": ["--requests", "2000"],
     "scale_out.py": ["--repeat", "1"],
     "data.py": ["--rows", "1000000"],
 }
@@ -76,7 +76,7 @@ def main() -> None:
             ratios.append(
                 f"- `mlplate new` (with git init and commit) / {label.split(' (')[0]}: {ours / reference:.2f}x"
             )
-    serving = re.search(r"throughput ratio.*", outputs.get("serving.py", ""))
+    serving = re.search(r"c=32: throughput.*", outputs.get("serving.py", ""))
     if serving:
         ratios.append(f"- serving: {serving.group(0)}")
 

@@ -1,16 +1,21 @@
 """Load-test the generated serving app against `mlflow models serve` with the same model.
 
 Generates a project, trains and registers its model, then for each server sends N
-single-record requests at concurrency C from this (separate) process and prints
-p50/p99 latency, throughput, errors and the ratio to MLflow's server.
-Usage: python benchmarks/serving.py [--requests 10000] [--concurrency 32]
+single-record requests at concurrency 32 and at concurrency 1 with `hey` (a Go load
+generator in its own process, so the client never competes with the server for the
+interpreter) and prints p50/p99 latency, throughput and errors. The app runs as its image
+does (`serve`), once with the prediction log and once without (the logging cost); its
+resident memory is read after the run.
+Usage: python benchmarks/serving.py [--requests 10000]   (needs `hey`: apt-get install hey)
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
+import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -73,82 +78,75 @@ def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> floa
     raise RuntimeError(f"{url} not ready in {timeout} s")
 
 
-async def load(url: str, body: dict, *, requests: int, concurrency: int) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(requests):
-        queue.put_nowait(index)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+def load(url: str, body: dict, *, requests: int, concurrency: int, work: Path) -> dict:
+    """Send ``requests`` POSTs (rounded up to a multiple of ``concurrency``) with hey."""
+    payload = work / "body.json"
+    payload.write_text(json.dumps(body))
+    total = math.ceil(requests / concurrency) * concurrency
+    command = ["hey", "-n", str(total), "-c", str(concurrency), "-m", "POST"]
+    command += ["-T", "application/json", "-D", str(payload), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
-        async def worker() -> None:
-            nonlocal errors
-            while not queue.empty():
-                queue.get_nowait()
-                started = time.perf_counter()
-                try:
-                    response = await client.post(url, json=body)
-                    if response.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append(time.perf_counter() - started)
+    def number(pattern: str) -> float:
+        match = re.search(pattern, output)
+        return float(match.group(1)) if match else float("nan")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
+    ok = sum(int(n) for n in re.findall(r"\[200\]\s+(\d+) responses", output))
     return {
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "throughput": requests / elapsed,
-        "errors": errors,
+        "requests": total,
+        "p50_ms": number(r"50%+ in ([\d.]+) secs") * 1000,
+        "p99_ms": number(r"99%+ in ([\d.]+) secs") * 1000,
+        "throughput": number(r"Requests/sec:\s+([\d.]+)"),
+        "errors": total - ok,
     }
 
 
-def serve(
-    command: list[str],
-    *,
-    project: Path,
-    ready: str,
-    label: str,
-    body: dict,
-    url: str,
-    args: argparse.Namespace,
-) -> dict[str, float]:
+def resident_mb(pid: int) -> float:
+    """The process's resident memory (VmRSS), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def serve(command, *, project, ready, label, body, url, args, env=None) -> dict:
+    """Start a server, warm it up, load it at concurrency 32 then 1; print and return results."""
     # The server's output goes to a file: an unread pipe fills up and blocks the server.
     log = (project / f"{label.split()[0]}-server.log").open("wb")
     server = subprocess.Popen(
         command,
         cwd=project,
-        env=env_for(project),
+        env={**env_for(project), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    results = {}
     try:
         startup = wait_ready(ready, server)
-        asyncio.run(load(url, body, requests=min(200, args.requests), concurrency=args.concurrency))
-        result = asyncio.run(load(url, body, requests=args.requests, concurrency=args.concurrency))
+        load(url, body, requests=200, concurrency=32, work=project)  # warm-up
+        for concurrency in (32, 1):
+            result = load(url, body, requests=args.requests, concurrency=concurrency, work=project)
+            result["startup_s"] = startup
+            result["rss_mb"] = resident_mb(server.pid)
+            results[concurrency] = result
+            print(
+                f"{label:<36} c={concurrency:<3} p50 {result['p50_ms']:7.2f} ms  "
+                f"p99 {result['p99_ms']:7.2f} ms  {result['throughput']:7.1f} req/s  "
+                f"errors {result['errors']}/{result['requests']}  RSS {result['rss_mb']:.0f} MB",
+                flush=True,
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.wait(timeout=60)
         log.close()
-    result["startup_s"] = startup
-    print(
-        f"{label:<34} p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "
-        f"{result['throughput']:7.1f} req/s  errors {result['errors']}  ready in {startup:.1f} s",
-        flush=True,
-    )
-    return result
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    if shutil.which("hey") is None:
+        sys.exit("error: the load generator `hey` is not installed (apt-get install hey)")
     work = Path(tempfile.mkdtemp(prefix="mlplate-serving-bench-"))
     try:
         project = generate(work / "bench-model").path
@@ -157,19 +155,26 @@ def main() -> None:
                 ["make", target], cwd=project, env=env_for(project), check=True, capture_output=True
             )
         print(
-            f"serving benchmark: {args.requests} single-record requests, concurrency "
-            f"{args.concurrency}, {os.cpu_count()} cores, client in a separate process"
+            f"serving benchmark: {args.requests} single-record requests at concurrency 32 and 1, "
+            f"{os.cpu_count()} cores, client (hey) in a separate process"
         )
-        port = free_port()
-        ours = serve(
-            ["make", "serve", f"PORT={port}"],
-            project=project,
-            label="mlplate app (uvicorn, 1 worker)",
-            ready=f"http://127.0.0.1:{port}/ready",
-            url=f"http://127.0.0.1:{port}/predict",
-            body={"records": [RECORD]},
-            args=args,
-        )
+        package = project.name.replace("-", "_")
+        runs = {}
+        for label, extra in (
+            ("mlplate app (serve, 1 process)", {}),
+            ("mlplate app, PREDICTION_LOG=off", {"PREDICTION_LOG": "off"}),
+        ):
+            port = free_port()
+            runs[label] = serve(
+                [str(project / ".venv" / "bin" / "serve")],
+                project=project,
+                label=label,
+                ready=f"http://127.0.0.1:{port}/ready",
+                url=f"http://127.0.0.1:{port}/predict",
+                body={"records": [RECORD]},
+                args=args,
+                env={"HOST": "127.0.0.1", "PORT": str(port), **extra},
+            )
         port = free_port()
         theirs = serve(
             [
@@ -177,7 +182,7 @@ def main() -> None:
                 "models",
                 "serve",
                 "-m",
-                "models:/bench-model@champion",
+                f"models:/{project.name}@champion",
                 "--env-manager",
                 "local",
                 "--host",
@@ -192,9 +197,14 @@ def main() -> None:
             body={"dataframe_records": [FEATURES]},
             args=args,
         )
+        ours, unlogged = runs.values()
+        busy = ours[32]
         print(
-            f"throughput ratio (mlplate / mlflow): {ours['throughput'] / theirs['throughput']:.2f}x; "
-            f"p99 ratio: {ours['p99_ms'] / theirs['p99_ms']:.2f}x"
+            f"c=32: throughput {busy['throughput'] / theirs[32]['throughput']:.1f}x mlflow's; "
+            f"p99/p50 {busy['p99_ms'] / busy['p50_ms']:.2f}; "
+            f"c=1: p99 {ours[1]['p99_ms']:.2f} ms; prediction log costs "
+            f"{1 - busy['throughput'] / unlogged[32]['throughput']:.0%} of throughput at c=32 "
+            f"({package})"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -674,3 +674,20 @@ server.main()
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(entries) == answered
     assert len({entry["record_id"] for entry in entries}) == answered
+
+
+def test_prediction_log_off_logs_nothing_and_says_so(module_settings, fitted, records, monkeypatch):
+    from {{ cookiecutter.__package_name }}.config import load_serving_settings
+
+    monkeypatch.setenv("PREDICTION_LOG", "off")
+    serving = load_serving_settings(module_settings)
+    assert serving.prediction_log is None
+
+    def loader(_settings, _serving):
+        return loaded(module_settings, "champion", fitted, version="1"), None
+
+    with TestClient(create_app(module_settings, serving, loader=loader)) as api:
+        assert api.post("/predict", json={"records": records[:2]}).status_code == 200
+        assert api.get("/ready").json()["prediction_log"]["status"] == "off"
+        assert scrape(api)[("prediction_log_written_total", frozenset())] == 0
+    assert not module_settings.path(module_settings.params.monitoring.prediction_log).exists()

@@ -155,9 +155,9 @@ class ServingSettings(Section):
 
 def load_serving_settings(settings: Settings) -> ServingSettings:
     """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
-    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, PREDICTION_LOG."""
+    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, PREDICTION_LOG (a path, or `off`)."""
     env = os.environ
-    log = env.get("PREDICTION_LOG")
+    log = env.get("PREDICTION_LOG", "")
     return ServingSettings(
         model_uri=env.get("MODEL_URI") or None,
         challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
@@ -167,7 +167,9 @@ def load_serving_settings(settings: Settings) -> ServingSettings:
         shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
         max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
         max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or 2_000_000),
-        prediction_log=Path(log)
+        prediction_log=None
+        if log.strip().lower() == "off"
+        else Path(log)
         if log
         else settings.path(settings.params.monitoring.prediction_log),
     )

@@ -44,6 +44,11 @@ class PredictionLogger:
         self.dropped = 0
         self.last_error: str | None = None  # set while writes fail; cleared by a good write
 
+    @property
+    def enabled(self) -> bool:
+        """False when logging is off (PREDICTION_LOG=off)."""
+        return self.path is not None
+
     def start(self) -> None:
         if self.path is None or self._thread is not None:
             return
@@ -61,7 +66,7 @@ class PredictionLogger:
     def status(self) -> dict[str, Any]:
         """What /ready reports: ok or degraded (with the error), and the counts."""
         return {
-            "status": "degraded" if self.last_error else "ok",
+            "status": "off" if not self.enabled else "degraded" if self.last_error else "ok",
             "error": self.last_error,
             "written": self.written,
             "dropped": self.dropped,

@@ -109,6 +109,8 @@ class ServingState:
 
     def _log(self, request_id, records, model, answers, scores, now, *, shadow: bool) -> None:
         """One prediction-log line per record: the inputs, the answer, the raw scores."""
+        if not self.logger.enabled:
+            return
         self.logger.log(
             [
                 {
