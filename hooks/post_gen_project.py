@@ -1,9 +1,9 @@
 """Remove the files that the answers turn off, as copier's ``_exclude`` does.
 
-Cookiecutter renders this file with Jinja, which fills ANSWERS_JSON below;
-the rest is plain Python. CONDITIONAL_PATHS is the single list of optional
-paths: copier.yml's ``_exclude`` mirrors it, and the engine parity test
-proves both engines produce the same tree.
+copier.yml's ``_exclude`` is the one list of optional paths: this hook renders its
+conditional entries with the answers, exactly as copier does, and removes what they name.
+Cookiecutter renders this file with Jinja, which fills ANSWERS_JSON and TEMPLATE_DIR
+below; the rest is plain Python. mlplate imports this module and calls it itself.
 """
 
 from __future__ import annotations
@@ -13,40 +13,43 @@ import shutil
 from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
-
-# (path or glob, {answer: values that keep the path}): kept only when every answer matches.
-CONDITIONAL_PATHS: list[tuple[str, dict[str, tuple[object, ...]]]] = [
-    (".github", {"ci": ("github",)}),
-    (".gitlab-ci.yml", {"ci": ("gitlab",)}),
-    ("src/*/serving", {"serving": ("fastapi",)}),
-    ("tests/test_serving.py", {"serving": ("fastapi",)}),
-    ("tests/test_prediction_log.py", {"serving": ("fastapi",)}),
-    ("tests/test_api_fuzz.py", {"serving": ("fastapi",)}),
-    ("Dockerfile", {"serving": ("fastapi",), "docker": (True,)}),
-    (".dockerignore", {"serving": ("fastapi",), "docker": (True,)}),
-    ("docs", {"docs": (True,)}),
-    ("mkdocs.yml", {"docs": (True,)}),
-    ("src/*/model_card.py", {"docs": (True,)}),
-    ("tests/test_model_card.py", {"docs": (True,)}),
-    (".pre-commit-config.yaml", {"pre_commit": (True,)}),
-    ("src/*/orchestration", {"orchestrator": ("kubeflow",)}),
-    ("tests/test_orchestration.py", {"orchestrator": ("kubeflow",)}),
-    ("pipeline.Dockerfile", {"orchestrator": ("kubeflow",)}),
-]
+TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir }}"""
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]
 
 
+def _template_dir() -> Path:
+    """Where copier.yml is: beside hooks/ when imported, cookiecutter's repo when run by it."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "copier.yml").is_file():
+        return here
+    return Path(TEMPLATE_DIR)
+
+
+def conditional_excludes() -> list[str]:
+    """The ``_exclude`` entries of copier.yml that depend on answers (they hold Jinja).
+
+    (This file is itself rendered by cookiecutter: it must not spell a Jinja tag.)
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = (_template_dir() / "copier.yml").read_text(encoding="utf-8")
+    return [
+        entry for entry in yaml.load(text, Loader=loader)["_exclude"] if "cookiecutter." in entry
+    ]
+
+
 def paths_to_remove(answers: dict) -> list[str]:
     """Return the optional paths that these answers turn off."""
+    from jinja2.sandbox import SandboxedEnvironment
 
-    def matches(key: str, keep: tuple[object, ...]) -> bool:
-        return str(answers[key]).lower() in {str(value).lower() for value in keep}
-
+    environment = SandboxedEnvironment()
+    context = {"cookiecutter": answers}
     removed = [
-        path
-        for path, conditions in CONDITIONAL_PATHS
-        if not all(matches(key, keep) for key, keep in conditions.items())
+        rendered
+        for entry in conditional_excludes()
+        if (rendered := environment.from_string(entry).render(context).strip())
     ]
     return removed + ALWAYS_REMOVED
 

@@ -48,19 +48,16 @@ def test_copier_cookiecutter_dict_carries_every_answer_and_derived_value():
     assert keys == expected
 
 
-@pytest.mark.parametrize("combo", combinations(), ids=combo_id)
-def test_copier_excludes_mirror_the_hook_conditional_paths(combo):
-    answers = resolve_answers({"project_name": "demo"}, combo)
-    environment = jinja2.Environment()
-    excluded = {
-        rendered
-        for entry in copier_config()["_exclude"]
-        if "{%" in entry
-        and (rendered := environment.from_string(entry).render(cookiecutter=answers).strip())
-    }
+def test_every_optional_path_names_a_file_of_the_template():
+    """A typo in copier.yml's _exclude would silently ship a file: each entry must match."""
+    body = template_root() / "{{cookiecutter.__project_slug}}"
     hook = load_hook("post_gen_project")
-    expected = set(hook.paths_to_remove(answers)) - set(hook.ALWAYS_REMOVED)
-    assert excluded == expected
+    entries = hook.conditional_excludes()
+    assert len(entries) >= 20
+    for entry in entries:
+        pattern = re.search(r"%}(.+?){%", entry).group(1)
+        matches = list(body.glob(pattern.replace("src/*/", "src/{{cookiecutter.__package_name}}/")))
+        assert matches, f"copier.yml _exclude entry {entry!r} matches no template file"
 
 
 def test_options_command_lists_every_question(cli):

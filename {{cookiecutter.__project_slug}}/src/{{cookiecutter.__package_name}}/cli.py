@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -192,7 +193,6 @@ def report(
         raise typer.Exit(1)
 
 
-@app.command("comment-mr")
 @stage
 def comment_mr(
     report_path: Annotated[Path, typer.Argument(help="Markdown report to post.")],
@@ -282,7 +282,6 @@ def simulate_drift(params: ParamsOption = Path("params.yaml")) -> None:
     typer.echo(f"wrote a drifted batch to {path}; `make monitor` now raises the alarm")
 
 
-@app.command("compare-models")
 @stage
 def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
     """Champion vs challenger on logged traffic that has labels (the feedback file)."""
@@ -297,8 +296,6 @@ def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
         )
 
 
-{% if cookiecutter.orchestrator == 'kubeflow' -%}
-@app.command("kfp-compile")
 @stage
 def kfp_compile(
     image: Annotated[str, typer.Option(help="Container image every step runs in.")],
@@ -312,7 +309,6 @@ def kfp_compile(
     typer.echo(f"wrote {compile_pipeline(Path('.'), image, output)}")
 
 
-@app.command("kfp-step")
 @stage
 def kfp_step(
     name: Annotated[str, typer.Argument(help="The dvc.yaml stage to run.")],
@@ -334,9 +330,6 @@ def kfp_step(
     run_step(name, root=Path("."), inputs=inputs or [], output=output, overrides=overrides)
 
 
-{% endif -%}
-{% if cookiecutter.docs -%}
-@app.command("model-card")
 @stage
 def model_card(params: ParamsOption = Path("params.yaml")) -> None:
     """Regenerate docs/model-card.md, docs/data-card.md and docs/pipeline.md."""
@@ -346,7 +339,27 @@ def model_card(params: ParamsOption = Path("params.yaml")) -> None:
         typer.echo(f"wrote {path}")
 
 
-{% endif -%}
+# Commands of optional parts, registered only when the project has them (the answers at
+# generation time leave out the modules of what they turn off).
+OPTIONAL_COMMANDS: dict[str, tuple[str, Callable[..., Any]]] = {
+    "comment-mr": ("gitlab", comment_mr),
+    "compare-models": ("monitoring.compare", compare_models),
+    "kfp-compile": ("orchestration", kfp_compile),
+    "kfp-step": ("orchestration", kfp_step),
+    "model-card": ("model_card", model_card),
+}
+
+
+def ships(module: str) -> bool:
+    """Whether this project has ``module`` (a sub-module of this package)."""
+    return importlib.util.find_spec(f"{__package__}.{module}") is not None
+
+
+for name, (module, command) in OPTIONAL_COMMANDS.items():
+    if ships(module):
+        app.command(name)(command)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -10,12 +10,14 @@ from {{ cookiecutter.__package_name }}.errors import ProjectError
 
 
 def _call(method: str, url: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    if not url.startswith(("https://", "http://")):  # never file: or another scheme
+        raise ProjectError(f"the GitLab API address {url!r} is not an http(s) URL")
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (checked)
     request.add_header("PRIVATE-TOKEN", token)
     request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read() or b"null")
     except OSError as error:
         raise ProjectError(f"GitLab API {method} {url} failed: {error}") from None

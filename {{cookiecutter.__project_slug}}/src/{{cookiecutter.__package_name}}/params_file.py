@@ -54,7 +54,8 @@ def set_values(path: Path, values: dict[str, object]) -> None:
     for key, value in values.items():
         index = _leaf_line(lines, key)
         found = LINE.match(lines[index].rstrip("\n"))
-        assert found is not None
+        if found is None:
+            raise ProjectError(f"{path}: cannot read the line of {key!r}; edit it by hand")
         comment = found["comment"] or ""
         lines[index] = f"{found['indent']}{found['key']}: {_scalar(value)}{comment}\n"
     path.write_text("".join(lines), encoding="utf-8")

@@ -19,7 +19,8 @@ def require_server(uri: str, timeout: float = 5.0) -> None:
     if not uri.startswith(("http://", "https://")):
         return
     try:
-        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+        health = f"{uri.rstrip('/')}/health"  # http(s) only: checked above
+        urllib.request.urlopen(health, timeout=timeout).close()  # noqa: S310
     except urllib.error.HTTPError:
         return  # it answered (perhaps asking for credentials): reachable
     except (urllib.error.URLError, OSError) as error:

@@ -13,7 +13,9 @@ from {{ cookiecutter.__package_name }}.data.contract import (
     FALSE_TEXT,
     TRUE_TEXT,
     ColumnSpec,
+    ColumnType,
     Contract,
+    Role,
 )
 
 MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
@@ -82,7 +84,7 @@ def infer_task(values: pd.Series) -> str:
 
 
 def infer_column(
-    name: str, values: pd.Series, *, role: str, task: str
+    name: str, values: pd.Series, *, role: Role, task: str
 ) -> tuple[ColumnSpec, str | None]:
     """One column's spec, and a note for the user to review when the guess is uncertain."""
     nullable = bool(values.isna().any())
@@ -100,7 +102,7 @@ def infer_column(
                 f"'{name}' looks like an identifier: role id (not a model input)"
             )
         low, high = _bounds(values.dropna().astype(float), whole=whole)
-        kind = "integer" if whole else "numeric"
+        kind: ColumnType = "integer" if whole else "numeric"
         return ColumnSpec(type=kind, role=role, nullable=nullable, min=low, max=high), None
     distinct = values.dropna().astype(str).nunique()
     if role == "feature" and distinct > MAX_CATEGORIES:
@@ -135,7 +137,9 @@ def infer_contract(
     task = task or infer_task(frame[target])
     columns = {}
     for column in frame.columns:
-        role = "target" if column == target else "sensitive" if column in sensitive else "feature"
+        role: Role = (
+            "target" if column == target else "sensitive" if column in sensitive else "feature"
+        )
         spec, note = infer_column(str(column), frame[column], role=role, task=task)
         columns[str(column)] = spec
         if note:

@@ -7,6 +7,7 @@ the statistics are reported but never raise the alarm (PSI and p-values mean lit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -95,7 +96,7 @@ def categorical_drift(
 
 
 def feature_drift(
-    reference: pd.DataFrame, current: pd.DataFrame, *, kinds: dict[str, str], p_value: float
+    reference: pd.DataFrame, current: pd.DataFrame, *, kinds: Mapping[str, str], p_value: float
 ) -> list[FeatureDrift]:
     """Compare every feature present in both frames; ``kinds`` maps a feature to its column type."""
     results = []

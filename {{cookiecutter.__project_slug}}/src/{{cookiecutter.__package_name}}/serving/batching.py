@@ -43,7 +43,8 @@ class MicroBatcher:
         return await future
 
     def _take(self) -> list[Pending]:
-        taken, count = [], 0
+        taken: list[Pending] = []
+        count = 0
         while self._pending and (
             not taken or count + len(self._pending[0][0]) <= self._max_records
         ):

@@ -129,17 +129,21 @@ class PredictionLogger:
         self.last_error = None
         return handle
 
+    def _file(self) -> Path:
+        if self.path is None:  # the writer thread only starts with a path
+            raise RuntimeError("the prediction log is off")
+        return self.path
+
     def _open(self) -> BinaryIO:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return open(self.path, "ab", buffering=0)  # one write call per batch, no hidden buffer
+        path = self._file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "ab", buffering=0)  # one write call per batch, no hidden buffer
 
     def _current(self, handle: BinaryIO | None) -> BinaryIO:
         """The open log file; reopened when it was deleted or rotated away by someone else."""
-        assert self.path is not None
         if handle is not None:
             try:
-                if os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino:
+                if os.stat(self._file()).st_ino == os.fstat(handle.fileno()).st_ino:
                     return handle
             except FileNotFoundError:
                 pass
@@ -148,11 +152,11 @@ class PredictionLogger:
 
     def _rotate(self, handle: BinaryIO) -> BinaryIO:
         """predictions.jsonl -> .1 -> .2 ... (the oldest beyond ``backups`` is removed)."""
-        assert self.path is not None
+        path = self._file()
         handle.close()
         for number in range(self.backups - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{number}")
+            older = path.with_name(f"{path.name}.{number}")
             if older.exists():
-                older.replace(self.path.with_name(f"{self.path.name}.{number + 1}"))
-        self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+                older.replace(path.with_name(f"{path.name}.{number + 1}"))
+        path.replace(path.with_name(f"{path.name}.1"))
         return self._open()

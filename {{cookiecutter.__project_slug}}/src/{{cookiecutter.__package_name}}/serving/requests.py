@@ -38,7 +38,8 @@ def _json_safe(value: Any) -> Any:
 
 async def validation_error(request: Request, error: Exception) -> JSONResponse:
     """422 with field-level details, even when the rejected input held Infinity or NaN."""
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):
+        raise error
     return JSONResponse(
         status_code=422, content={"detail": jsonable_encoder(_json_safe(list(error.errors())))}
     )

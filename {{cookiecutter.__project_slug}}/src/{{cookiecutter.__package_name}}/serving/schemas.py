@@ -53,8 +53,10 @@ def value_type(spec: ColumnSpec) -> Any:
     """The strict type of a numeric, integer or boolean column, with its range."""
     base, readers = PYTHON_TYPES[spec.type]
     finite = False if spec.type == "numeric" else None
-    metadata = (Strict(), Field(ge=spec.min, le=spec.max, allow_inf_nan=finite), *readers)
-    return Annotated[(base, *metadata)]  # type: ignore[valid-type]
+    kind: Any = Annotated[base, Strict(), Field(ge=spec.min, le=spec.max, allow_inf_nan=finite)]
+    for reader in readers:  # after the range: Annotated[Annotated[T, a], b] is Annotated[T, a, b]
+        kind = Annotated[kind, reader]
+    return kind
 
 
 def attribute_name(column: str, taken: set[str]) -> str:

@@ -16,6 +16,6 @@ def main() -> None:
     uvicorn.run(
         "{{ cookiecutter.__package_name }}.serving.app:create_app",
         factory=True,
-        host=os.environ.get("HOST", "0.0.0.0"),
+        host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 (a container's port is published)
         port=int(os.environ.get("PORT", "8080")),
     )

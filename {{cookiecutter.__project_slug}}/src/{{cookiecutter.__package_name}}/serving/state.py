@@ -30,7 +30,7 @@ class ServingState:
         self.not_ready_reason = "model not loaded yet"
         self.logger = PredictionLogger(serving.prediction_log)
         self.metrics = ServingMetrics(self.logger, classification=classification)
-        self.random = random.Random()
+        self.random = random.Random()  # noqa: S311 (traffic splitting, not security)
         self.batchers: dict[str, MicroBatcher] = {}
         self.canary_disabled: str | None = None
 
@@ -75,7 +75,8 @@ class ServingState:
 
     async def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Score with the champion (or the challenger for the canary share) and log it."""
-        assert self.champion is not None
+        if self.champion is None:
+            raise RuntimeError("predict() before a model is loaded (the routes check readiness)")
         request_id = uuid.uuid4().hex
         answering = self.champion
         if self.challenger is not None and self.random.random() < self.canary_fraction:
@@ -86,7 +87,7 @@ class ServingState:
         self.metrics.observe_answers(answering.role, answers, answering.task.signal(scores))
         self._log(request_id, records, answering, answers, scores, now, shadow=False)
         if self.serving.shadow and self.challenger is not None and answering is self.champion:
-            await self._shadow(request_id, records, now)
+            await self._shadow(self.challenger, request_id, records, now)
         return {
             "request_id": request_id,
             "model": answering.role,
@@ -97,15 +98,16 @@ class ServingState:
             ],
         }
 
-    async def _shadow(self, request_id: str, records: list[dict[str, Any]], now: float) -> None:
+    async def _shadow(
+        self, challenger: LoadedModel, request_id: str, records: list[dict[str, Any]], now: float
+    ) -> None:
         """Score with the challenger and log it; the caller only sees the champion's answer."""
-        assert self.challenger is not None
         try:
-            scores = await self.batcher(self.challenger).score(records)
+            scores = await self.batcher(challenger).score(records)
         except Exception:  # a failing shadow model must never fail the request
             return
-        answers = self.challenger.task.answers(scores)
-        self._log(request_id, records, self.challenger, answers, scores, now, shadow=True)
+        answers = challenger.task.answers(scores)
+        self._log(request_id, records, challenger, answers, scores, now, shadow=True)
 
     def _log(self, request_id, records, model, answers, scores, now, *, shadow: bool) -> None:
         """One prediction-log line per record: the inputs, the answer, the raw scores."""
