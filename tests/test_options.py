@@ -44,8 +44,13 @@ def test_derived_values_are_private_in_cookiecutter_and_hidden_in_copier():
 def test_copier_cookiecutter_dict_carries_every_answer_and_derived_value():
     expression = copier_config()["cookiecutter"]["default"]
     keys = set(re.findall(r'"([\w]+)":', expression))
-    expected = {question.name for question in questions()} | {"__project_slug", "__package_name"}
+    derived = {"__project_slug", "__package_name", "_supported_pythons"}
+    expected = {question.name for question in questions()} | derived
     assert keys == expected
+
+
+def test_cookiecutter_lists_the_supported_pythons_copier_offers():
+    assert cookiecutter_config()["_supported_pythons"] == copier_config()["python_version"]["choices"]
 
 
 def test_every_optional_path_names_a_file_of_the_template():

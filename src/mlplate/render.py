@@ -111,6 +111,8 @@ def cookiecutter_context(answers: Mapping[str, Any]) -> dict[str, Any]:
     for key, default in defaults.items():
         if key in answers:
             values[key] = answers[key]
+        elif key.startswith("_") and not key.startswith("__"):
+            values[key] = default  # private: neither asked nor rendered, as cookiecutter does
         elif isinstance(default, list):
             values[key] = default[0]
         elif isinstance(default, str):

@@ -38,11 +38,11 @@ def app(module_settings, sample, tmp_path_factory):
 
 
 def fuzz(operation, mode: GenerationMode, documented: set[str], seen: Counter) -> None:
-    """Send up to 60 generated requests to one operation (the same ones on every run)."""
+    """Send up to 40 generated requests to one operation (the same ones on every run)."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @examples(
-        max_examples=60,
+        max_examples=40,
         derandomize=True,
         deadline=None,
         database=None,

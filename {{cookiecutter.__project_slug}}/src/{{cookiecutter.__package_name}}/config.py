@@ -21,12 +21,9 @@ from {{ cookiecutter.__package_name }}.data.contract import (
 )
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 
-{% if cookiecutter.mlflow_tracking == 'server' -%}
-# The team's MLflow server (`make mlflow-server` starts one here); MLFLOW_TRACKING_URI overrides it.
-DEFAULT_TRACKING_URI = "{{ cookiecutter.mlflow_tracking_uri }}"
-{% else -%}
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-{% endif %}
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # params.yaml's mlflow.tracking_uri when absent
+Split = Literal["train", "test"]
+
 
 class Section(BaseModel):
     """A strict, read-only block of params.yaml."""
@@ -52,6 +49,14 @@ class DataParams(Section):
         if path.parent != RAW_DIR:
             raise ValueError(f"must be a file directly in {RAW_DIR}/ (the folder DVC tracks)")
         return path
+
+    def prepared_split(self, split: Split) -> Path:
+        """data/prepared/train.csv or test.csv (`prepare` writes them)."""
+        return self.prepared_dir / f"{split}.csv"
+
+    def features_split(self, split: Split) -> Path:
+        """data/features/train.csv or test.csv (`featurize` writes them)."""
+        return self.features_dir / f"{split}.csv"
 
 
 class HistGradientBoostingParams(Section):
@@ -107,6 +112,7 @@ class MonitoringParams(Section):
 class MlflowParams(Section):
     experiment: str
     registered_model: str
+    tracking_uri: str = DEFAULT_TRACKING_URI  # MLFLOW_TRACKING_URI overrides it
 
 
 class Params(Section):
@@ -137,6 +143,14 @@ class Settings(Section):
     def path(self, relative: Path) -> Path:
         """Resolve a path from params.yaml against the project root."""
         return self.root / relative
+
+    def prepared(self, split: Split) -> Path:
+        """A split of the prepared data, in the project."""
+        return self.path(self.params.data.prepared_split(split))
+
+    def features(self, split: Split) -> Path:
+        """A split with the engineered features, in the project."""
+        return self.path(self.params.data.features_split(split))
 
 
 class ServingSettings(Section):
@@ -192,6 +206,6 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     return Settings(
         params=params,
         contract=load_contract(root / params.data.contract_path),
-        tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI,
+        tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri,
         root=root,
     )

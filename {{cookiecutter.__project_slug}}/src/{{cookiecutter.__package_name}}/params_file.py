@@ -1,16 +1,19 @@
-"""Change values in params.yaml in place, keeping its comments and layout (2-space indents)."""
+"""params.yaml as files use it: change values in place (keeping comments and layout, 2-space
+indents), and read dvc.yaml with its ``${key}`` references filled in from params.yaml."""
 
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 
 PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+REFERENCE = re.compile(r"\$\{\s*([A-Za-z0-9_.]+)\s*\}")  # DVC's ${data.raw_path}
 LINE = re.compile(r"^(?P<indent> *)(?P<key>[^:#\s][^:#]*):(?P<value>[^#\n]*?)(?P<comment>\s+#.*)?$")
 
 
@@ -59,3 +62,19 @@ def set_values(path: Path, values: dict[str, object]) -> None:
         comment = found["comment"] or ""
         lines[index] = f"{found['indent']}{found['key']}: {_scalar(value)}{comment}\n"
     path.write_text("".join(lines), encoding="utf-8")
+
+
+def read_pipeline(root: Path) -> dict[str, Any]:
+    """dvc.yaml as DVC reads it: each ``${key}`` replaced by that key's value in params.yaml."""
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+
+    def value(match: re.Match[str]) -> str:
+        node: Any = params
+        for part in match.group(1).split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ProjectError(f"dvc.yaml uses {match.group(0)}, which params.yaml lacks")
+            node = node[part]
+        return str(node)
+
+    text = REFERENCE.sub(value, (root / "dvc.yaml").read_text(encoding="utf-8"))
+    return dict(yaml.safe_load(text))

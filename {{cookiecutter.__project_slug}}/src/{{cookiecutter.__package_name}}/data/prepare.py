@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.config import Settings, Split
 from {{ cookiecutter.__package_name }}.data.contract import validate, validation_problems
 from {{ cookiecutter.__package_name }}.data.ingest import read_table
 from {{ cookiecutter.__package_name }}.errors import DataValidationError
@@ -87,8 +87,8 @@ def prepare(settings: Settings) -> tuple[int, int]:
     held_out = test_rows(
         split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
     )
-    out = settings.path(data.prepared_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("train", ~held_out), ("test", held_out)):  # one split in memory at a time
-        frame[rows].to_csv(out / f"{name}.csv", index=False)
+    settings.path(data.prepared_dir).mkdir(parents=True, exist_ok=True)
+    splits: tuple[tuple[Split, pd.Series], ...] = (("train", ~held_out), ("test", held_out))
+    for name, rows in splits:  # one split in memory at a time
+        frame[rows].to_csv(settings.prepared(name), index=False)
     return int((~held_out).sum()), int(held_out.sum())

@@ -6,10 +6,12 @@ the imputer); categorical ones as text. Add engineered columns in ``add_features
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.config import Settings, Split
 from {{ cookiecutter.__package_name }}.data.contract import (
     Contract,
     as_boolean,
@@ -47,9 +49,7 @@ def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 def featurize(settings: Settings) -> None:
     """Run the stage: add features to the prepared train and test splits."""
-    data = settings.params.data
-    source, out = settings.path(data.prepared_dir), settings.path(data.features_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "test"):
-        frame = pd.read_csv(source / f"{split}.csv")
-        add_features(frame, settings.contract).to_csv(out / f"{split}.csv", index=False)
+    settings.path(settings.params.data.features_dir).mkdir(parents=True, exist_ok=True)
+    for split in get_args(Split):
+        frame = pd.read_csv(settings.prepared(split))
+        add_features(frame, settings.contract).to_csv(settings.features(split), index=False)

@@ -23,7 +23,7 @@ from {{ cookiecutter.__package_name }}.models.tasks import Task, task_for
 
 def load_holdout(settings: Settings) -> pd.DataFrame:
     """The featurized test split every model is compared on."""
-    return pd.read_csv(settings.path(settings.params.data.features_dir / "test.csv"))
+    return pd.read_csv(settings.features("test"))
 
 
 def score(model: Any, frame: pd.DataFrame, settings: Settings) -> np.ndarray:

@@ -62,7 +62,7 @@ def trusted_types(model: Pipeline) -> list[str]:
 def train(settings: Settings) -> dict[str, Any]:
     """Run the stage; return the run info written to the run-info file."""
     params = settings.params
-    train_path = params.data.features_dir / "train.csv"
+    train_path = params.data.features_split("train")
     frame = pd.read_csv(settings.path(train_path))
     task = task_for(settings)
     features = feature_matrix(frame, settings.contract)

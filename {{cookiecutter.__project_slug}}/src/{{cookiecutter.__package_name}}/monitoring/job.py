@@ -86,7 +86,7 @@ def load_current(settings: Settings, current: Path | None) -> CurrentData:
     if log.exists() and log.stat().st_size > 0:
         frame, malformed = read_prediction_log(log)
         return CurrentData(frame, f"prediction log {log}", malformed)
-    holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
+    holdout = settings.prepared("test")
     if not holdout.exists():
         raise ProjectError(f"{holdout} does not exist; run `make all` first")
     return CurrentData(pd.read_csv(holdout), f"held-out split {holdout}")
@@ -122,7 +122,7 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     out = settings.path(monitoring.report_dir)
     for name in ("drift.json", "drift.html"):
         (out / name).unlink(missing_ok=True)
-    reference_path = settings.path(params.data.features_dir / "train.csv")
+    reference_path = settings.features("train")
     if not reference_path.exists():
         raise ProjectError(f"{reference_path} does not exist; run `make all` first")
     reference = pd.read_csv(reference_path)
@@ -198,7 +198,7 @@ def drifted(frame: pd.DataFrame, contract: Contract, *, seed: int) -> pd.DataFra
 
 def simulate_drift(settings: Settings) -> Path:
     """Write a drifted copy of the holdout where `monitor` reads its current data."""
-    holdout = settings.path(settings.params.data.prepared_dir / "test.csv")
+    holdout = settings.prepared("test")
     if not holdout.exists():
         raise ProjectError(f"{holdout} does not exist; run `make all` first")
     frame = drifted(pd.read_csv(holdout), settings.contract, seed=settings.params.seed + 1)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.params_file import read_pipeline
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def read_stages(dvc_yaml: Path) -> list[Stage]:
     """Read the stages of dvc.yaml in order, each with the stages whose outputs it uses."""
-    raw = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    raw = read_pipeline(dvc_yaml.parent)["stages"]
     stages: list[Stage] = []
     for name, spec in raw.items():
         outs = _paths(spec.get("outs", []) + spec.get("metrics", []) + spec.get("plots", []))
