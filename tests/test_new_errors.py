@@ -165,8 +165,9 @@ def test_new_rejects_an_unreadable_answers_file(cli, tmp_path):
 
 def test_new_rejects_an_unknown_engine(cli, tmp_path):
     result = cli("new", str(tmp_path / "proj"), "--defaults", "--engine", "yeoman")
-    assert result.exit_code == 1
-    assert "use copier or cookiecutter" in result.stderr
+    assert result.exit_code == 2  # a usage error, listing the choices
+    assert "'yeoman' is not one of 'cookiecutter', 'copier'" in result.stderr
+    assert listing(tmp_path) == []
 
 
 @pytest.mark.parametrize("engine", ["copier", "cookiecutter"])

@@ -65,6 +65,16 @@ def test_every_optional_path_names_a_file_of_the_template():
         assert matches, f"copier.yml _exclude entry {entry!r} matches no template file"
 
 
+def test_options_fit_an_80_column_terminal(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = cli("options").stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    helps = [line for line in lines if line.startswith("    ")]
+    assert min(len(line.split()) for line in helps) >= 1
+    # help text wraps at the width, not one word per line
+    assert sum(len(line) > 60 for line in helps) >= 3
+
+
 def test_options_command_lists_every_question(cli):
     result = cli("options")
     assert result.exit_code == 0

@@ -211,4 +211,4 @@ def test_missing_ci_settings_are_one_line_errors(tmp_path, cli, newer_history, m
     assert "GITHUB_REPOSITORY is not set; run this in GitHub Actions" in result.stderr
     assert git(project, "branch", "--list", BRANCH) == ""  # nothing done before the check
     bad = cli("update-request", str(project), "--host", "bitbucket")
-    assert bad.exit_code == 1 and "--host 'bitbucket' is unknown" in bad.stderr
+    assert bad.exit_code == 2 and "'bitbucket' is not one of 'github', 'gitlab'" in bad.stderr

@@ -1,4 +1,8 @@
-"""The library layer: plain functions that return results and never print."""
+"""The library layer: plain functions that return results and never print.
+
+Every policy lives here or below (validation, preset locks, refusal to overwrite): the CLI
+only maps flags to these calls and results to text and exit codes.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,14 @@ from typing import Any
 from mlplate import __version__
 from mlplate.answers import derived_names, resolve_answers
 from mlplate.answers_file import write_answers_file
-from mlplate.presets import PRESET_FILE, Preset, enforce_locks
+from mlplate.check import CheckReport
+from mlplate.check import check as check_project
+from mlplate.presets import PRESET_FILE, Preset, enforce_locks, fetch_preset, read_preset
+from mlplate.presets import export_preset as preset_of
 from mlplate.render import Engine, git_init, render_project
 from mlplate.source import template_url as default_template_url
+from mlplate.update import UpdateResult
+from mlplate.update import update as update_project
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ def generate(
     dest: Path,
     *,
     answers: Mapping[str, Any] | None = None,
+    answers_file: Path | None = None,
     engine: Engine = "cookiecutter",
     git: bool = True,
     preset: Preset | None = None,
@@ -45,8 +55,15 @@ def generate(
     dest = Path(dest)
     given = dict(answers or {})
     layers: list[Mapping[str, Any]] = [{"project_name": dest.absolute().name}]
+    if answers_file is not None:
+        from mlplate.answers import read_answers_file
+
+        from_file = read_answers_file(answers_file)
+        if preset is not None:
+            enforce_locks(preset, from_file, origin=f"answers file {answers_file}")
+        layers.append(from_file)
     if preset is not None:
-        enforce_locks(preset, given, origin="the answers")
+        enforce_locks(preset, given, origin="the answers (--data)")
         layers += [preset.defaults, preset.locked]
     resolved = resolve_answers(*layers, given)
 
@@ -66,3 +83,30 @@ def generate(
 
     render_project(dest, resolved, engine=engine, finish=finish)
     return Generated(path=dest, answers=resolved, package_name=derived_names(resolved)[1])
+
+
+def update(
+    project: Path,
+    *,
+    to: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    trust: bool = False,
+) -> UpdateResult:
+    """Merge template changes into ``project``; answers its preset locks cannot change."""
+    return update_project(Path(project), to=to, data=data, dry_run=dry_run, trust=trust)
+
+
+def check(project: Path, *, preset: str | None = None) -> CheckReport:
+    """Drift of ``project`` from the template and from the team preset (a file or URL)."""
+    return check_project(Path(project), central=fetch_preset(preset) if preset else None)
+
+
+def export_preset(project: Path) -> Preset:
+    """The team standard of an existing project: its recorded preset, or its answers locked."""
+    return preset_of(Path(project))
+
+
+def load_preset(path: Path) -> Preset:
+    """A preset file (defaults and locked answers)."""
+    return read_preset(path)

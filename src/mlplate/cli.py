@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +20,31 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click output: a usage error is one "Error:" line, and no rich import at start-up.
+    rich_markup_mode=None,
 )
 state = {"debug": False}
+
+
+class EngineName(str, Enum):
+    """Rendering engines (same files)."""
+
+    cookiecutter = "cookiecutter"
+    copier = "copier"
+
+
+class ReportFormat(str, Enum):
+    """Output of `mlplate check`."""
+
+    text = "text"
+    json = "json"
+
+
+class Host(str, Enum):
+    """Where `mlplate update-request` opens its request."""
+
+    github = "github"
+    gitlab = "gitlab"
 
 
 def _print_error(message: str) -> None:
@@ -112,7 +136,9 @@ def _prompt_missing(given: dict[str, Any], dest: Path) -> dict[str, Any]:
 
 @app.command()
 def new(
-    dest: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
+    dest: Annotated[
+        Path, typer.Argument(metavar="DEST", help="Folder to create (must not exist or be empty).")
+    ],
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Answer every question with its default.")
     ] = False,
@@ -128,8 +154,8 @@ def new(
         typer.Option("--preset", help="Team preset: default answers, and locked ones."),
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="Rendering engine: cookiecutter or copier (same files).")
-    ] = "cookiecutter",
+        EngineName, typer.Option(help="Rendering engine (both write the same files).")
+    ] = EngineName.cookiecutter,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Run git init and an initial commit.")
     ] = True,
@@ -143,24 +169,11 @@ def new(
 ) -> None:
     """Generate a new ML project at DEST."""
     with user_errors():
-        from mlplate.answers import parse_data_pairs, read_answers_file
-        from mlplate.api import generate
+        from mlplate.answers import parse_data_pairs
+        from mlplate.api import generate, load_preset
 
-        if engine not in ("copier", "cookiecutter"):
-            raise MlplateError(f"--engine {engine!r} is unknown; use copier or cookiecutter")
-        from mlplate.presets import enforce_locks, read_preset
-
-        preset = read_preset(preset_file) if preset_file is not None else None
-        given: dict[str, Any] = {}
-        if answers_file is not None:
-            from_file = read_answers_file(answers_file)
-            if preset is not None:
-                enforce_locks(preset, from_file, origin=f"answers file {answers_file}")
-            given.update(from_file)
-        pairs = parse_data_pairs(data or [])
-        if preset is not None:
-            enforce_locks(preset, pairs, origin="--data")
-        given.update(pairs)
+        preset = load_preset(preset_file) if preset_file is not None else None
+        given: dict[str, Any] = parse_data_pairs(data or [])
         if not defaults and sys.stdin.isatty():
             fixed = {**preset.locked} if preset is not None else {}
             given = _prompt_missing({**fixed, **given}, dest)
@@ -168,20 +181,23 @@ def new(
         result = generate(
             dest,
             answers=given,
-            engine=engine,  # type: ignore[arg-type]
+            answers_file=answers_file,
+            engine=engine.value,
             git=git,
             preset=preset,
             template_url=template_url,
         )
         elapsed = time.perf_counter() - started
-        echo(f"Created {result.path} with {engine} in {elapsed:.2f} s. Next:")
+        echo(f"Created {result.path} with {engine.value} in {elapsed:.2f} s. Next:")
         echo(f"  cd {result.path} && make setup")
         echo("  make all")
 
 
 @app.command()
 def update(
-    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path("."),
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project to update.")] = Path(
+        "."
+    ),
     to: Annotated[
         str | None, typer.Option("--to", help="Template version (vX.Y.Z); default: latest.")
     ] = None,
@@ -202,15 +218,10 @@ def update(
     """Merge template improvements into a generated project, offline; exit 1 on conflicts."""
     with user_errors():
         from mlplate.answers import parse_answers, parse_data_pairs
+        from mlplate.api import update as run_update
         from mlplate.update import describe_conflicts
-        from mlplate.update import update as run_update
 
         values = parse_answers(parse_data_pairs(data or []))
-        from mlplate.presets import enforce_locks, project_preset
-
-        preset = project_preset(path)
-        if preset is not None:
-            enforce_locks(preset, values, origin="--data")
         result = run_update(path, to=to, data=values, dry_run=dry_run, trust=trust)
         if dry_run:
             echo(result.diff or "no changes")
@@ -224,8 +235,12 @@ def update(
 
 @app.command("update-request")
 def update_request(
-    path: Annotated[Path, typer.Argument(help="The project (a clean checkout).")] = Path("."),
-    host: Annotated[str, typer.Option("--host", help="github or gitlab.")] = "github",
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="The project (a clean checkout).")
+    ] = Path("."),
+    host: Annotated[
+        Host, typer.Option("--host", help="Where the project is hosted.")
+    ] = Host.github,
 ) -> None:
     """In CI: merge the latest template release on a branch and open or refresh its request.
 
@@ -234,13 +249,15 @@ def update_request(
     with user_errors():
         from mlplate.update_request import update_request as run_request
 
-        echo(run_request(path, host))
+        echo(run_request(path, host.value))
 
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project to check.")] = Path("."),
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="Report as text or JSON.")
+    ] = ReportFormat.text,
     preset_location: Annotated[
         str | None,
         typer.Option("--preset", help="The team's central preset (file or http(s) URL)."),
@@ -255,22 +272,18 @@ def check(
     """
     import json
 
-    if output_format not in ("text", "json"):
-        with user_errors(exit_code=2):
-            raise MlplateError(f"--format {output_format!r} is unknown; use text or json")
+    as_json = output_format is ReportFormat.json
     with user_errors(exit_code=2):
-        from mlplate.check import check as run_check
-        from mlplate.presets import fetch_preset
+        from mlplate.api import check as run_check
 
         try:
-            central = fetch_preset(preset_location) if preset_location else None
-            report = run_check(path, central=central)
+            report = run_check(path, preset=preset_location)
         except MlplateError as error:
-            if output_format != "json":
+            if not as_json:
                 raise
             echo(json.dumps({"error": str(error), "violations": None}, indent=2))
             raise typer.Exit(2) from None
-    if output_format == "json":
+    if as_json:
         echo(json.dumps(report.as_dict(with_diff=diff), indent=2))
     else:
         echo(report.as_text(with_diff=diff))
@@ -282,23 +295,22 @@ def check(
 def options() -> None:
     """List every question with its type, choices, default and help."""
     with user_errors():
-        from rich.console import Console
-        from rich.table import Column, Table
+        import shutil
+        import textwrap
 
         from mlplate.answers import questions
 
-        table = Table(Column("question", no_wrap=True), "type", "choices", "default", "help")
+        width = max(shutil.get_terminal_size((100, 24)).columns, 40)
         for question in questions():
-            choices = ", ".join(map(str, question.choices)) or "-"
-            condition = f" (asked when {question.condition})" if question.condition else ""
-            table.add_row(
-                question.name,
-                question.type,
-                choices,
-                str(question.default),
-                question.help + condition,
+            kind = question.type
+            if question.choices:
+                kind += ": " + " | ".join(map(str, question.choices))
+            default = str(question.default) if question.default != "" else '""'
+            echo(f"{question.name}  ({kind}; default {default})")
+            text = question.help + (
+                f" (asked when {question.condition})" if question.condition else ""
             )
-        Console(soft_wrap=True).print(table)
+            echo(textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    "))
 
 
 preset_app = typer.Typer(help="Team presets of answers.", no_args_is_help=True)
@@ -307,14 +319,14 @@ app.add_typer(preset_app, name="preset")
 
 @preset_app.command("export")
 def preset_export(
-    path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A generated project.")] = Path("."),
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
     """Print (or write) the preset of an existing project: its team-wide answers, locked."""
     with user_errors():
-        from mlplate.presets import export_preset
+        from mlplate.api import export_preset
 
         text = export_preset(path).to_yaml()
         if output is None:

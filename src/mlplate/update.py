@@ -276,7 +276,11 @@ def update(
     answers = check_updatable(project, allow_dirty=dry_run)
     if data:
         from mlplate.answers import resolve_answers
+        from mlplate.presets import enforce_locks, project_preset
 
+        preset = project_preset(project)
+        if preset is not None:  # the team's locked answers stay as they are
+            enforce_locks(preset, data, origin="the changed answers (--data)")
         resolve_answers(recorded_answers(answers), data)
     if dry_run:
         return _dry_run(project, to=to, data=data or {}, trust=trust)
