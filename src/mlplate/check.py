@@ -15,7 +15,6 @@ from __future__ import annotations
 import configparser
 import difflib
 import fnmatch
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.errors import MlplateError
+from mlplate.git import git
 from mlplate.presets import PRESET_FILE, Preset, project_preset
 from mlplate.reference import render_release
 from mlplate.source import is_own_source
@@ -121,14 +121,10 @@ def _deleted_preset(project: Path) -> str | None:
     """The commit that last had the preset file, if git history has it and the tree does not."""
     if (project / PRESET_FILE).exists():
         return None
-    found = subprocess.run(
-        ["git", "log", "-1", "--format=%h", "--", PRESET_FILE],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return found.stdout.strip() or None if found.returncode == 0 else None
+    try:
+        return git("log", "-1", "--format=%h", "--", PRESET_FILE, cwd=project).strip() or None
+    except MlplateError:  # not a git repository: nothing to tell
+        return None
 
 
 def _preset_findings(

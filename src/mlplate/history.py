@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlplate.errors import MlplateError
+from mlplate.git import git, git_succeeds
 from mlplate.template import TEMPLATE_PATHS
 
 VERSION_FILE = "src/mlplate/__init__.py"
@@ -55,19 +55,8 @@ class Release:
 
 
 def _git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **IDENTITY, **(env or {})},
-        check=False,
-    )
-    if result.returncode != 0:
-        raise MlplateError(
-            f"git {args[0]} failed while reading the template history: {result.stderr.strip()}"
-        )
-    return result.stdout.strip()
+    context = "while reading the template history"
+    return git(*args, cwd=cwd, env={**IDENTITY, **(env or {})}, context=context).strip()
 
 
 def version_key(tag: str) -> tuple[int, ...]:
@@ -84,10 +73,7 @@ def working_version(repo: Path) -> str:
 
 
 def _has_commits(repo: Path) -> bool:
-    probe = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo, capture_output=True
-    )
-    return probe.returncode == 0
+    return git_succeeds("rev-parse", "--verify", "--quiet", "HEAD", cwd=repo)
 
 
 def releases(repo: Path) -> list[Release]:
@@ -149,24 +135,11 @@ def _template_tree(repo: Path, commit: str | None, git_dir: dict[str, str]) -> s
             env=index,
         )
         return _git("write-tree", env=index)
-    legacy = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{commit}:{LEGACY_TEMPLATE_DIR}"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-    )
-    if legacy.returncode == 0:
-        return legacy.stdout.strip()
+    legacy = f"{commit}:{LEGACY_TEMPLATE_DIR}"
+    if git_succeeds("rev-parse", "--verify", "--quiet", legacy, cwd=repo):
+        return _git("rev-parse", legacy, cwd=repo)
     entries = _git("ls-tree", commit, "--", *TEMPLATE_PATHS, cwd=repo)
-    result = subprocess.run(
-        ["git", "mktree"],
-        input=entries + "\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **git_dir},
-        check=True,
-    )
-    return result.stdout.strip()
+    return git("mktree", env={**IDENTITY, **git_dir}, stdin=entries + "\n").strip()
 
 
 def _real_tags(repo: Path) -> dict[str, str]:

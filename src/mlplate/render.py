@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlplate.errors import MlplateError
+from mlplate.git import git, git_succeeds
 from mlplate.template import TEMPLATE_PATHS, load_hook, template_root
 
 Engine = Literal["copier", "cookiecutter"]
@@ -160,7 +160,7 @@ def render_project(
     dest: Path,
     answers: Mapping[str, Any],
     *,
-    engine: Engine = "copier",
+    engine: Engine = "cookiecutter",
     finish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Render into a temporary folder, run ``finish`` on it, then move it to ``dest``."""
@@ -192,20 +192,9 @@ def git_init(project: Path, *, author_name: str, author_email: str, message: str
     if shutil.which("git") is None:
         raise MlplateError("git is not installed; install git or pass --no-git")
 
-    def git(*args: str) -> str:
-        result = subprocess.run(
-            ["git", *args], cwd=project, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise MlplateError(f"git {args[0]} failed: {result.stderr.strip().splitlines()[-1]}")
-        return result.stdout
-
-    git("init", "--quiet", "--initial-branch=main")
+    git("init", "--quiet", "--initial-branch=main", cwd=project)
     identity: list[str] = []
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=project, capture_output=True, check=False
-    )
-    if probe.returncode != 0:
+    if not git_succeeds("config", "user.email", cwd=project):
         identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
-    git("add", "--all")
-    git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message)
+    git("add", "--all", cwd=project)
+    git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=project)

@@ -20,6 +20,7 @@ from typing import Any
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.changelog import changes_between
 from mlplate.errors import MlplateError
+from mlplate.git import git, git_bytes
 from mlplate.source import LEGACY_URLS, is_own_source, offline_git_environment, template_url
 from mlplate.versions import available_versions, check_version
 
@@ -39,12 +40,7 @@ class UpdateResult:
 
 
 def _git(project: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise MlplateError(f"git {args[0]} failed in {project}: {result.stderr.strip()}")
-    return result.stdout
+    return git(*args, cwd=project)
 
 
 def repository_root(project: Path) -> Path:
@@ -200,7 +196,7 @@ def merge_renamed_files(project: Path, answers: Mapping[str, Any], from_version:
 
 
 def _git_bytes(project: Path, *args: str) -> bytes:
-    return subprocess.run(["git", *args], cwd=project, capture_output=True, check=True).stdout
+    return git_bytes(*args, cwd=project)
 
 
 def _move_to_current_url(project: Path, recorded: str) -> None:

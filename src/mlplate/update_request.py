@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplate.errors import MlplateError
+from mlplate.git import git
 from mlplate.update import UpdateResult, check_updatable, update
 
 BRANCH = "mlplate/template-update"
@@ -28,18 +28,7 @@ TIMEOUT_SECONDS = 30
 
 
 def _git(project: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise MlplateError(f"git {args[0]} failed in {project}: {reason}")
-    return result.stdout.strip()
+    return git(*args, cwd=project, env=env).strip()
 
 
 def _require(env: Mapping[str, str], name: str, hint: str) -> str:
