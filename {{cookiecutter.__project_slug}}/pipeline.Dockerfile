@@ -7,9 +7,16 @@ ARG PYTHON_VERSION={{ cookiecutter.python_version }}
 FROM python:${PYTHON_VERSION}-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
-COPY pyproject.toml README.md LICENSE ./
+# With a committed uv.lock (`make lock`), the image gets exactly its versions (hash-checked).
+COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
+COPY pyproject.toml uv.loc[k] README.md LICENSE ./
 COPY src ./src
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir .
+RUN python -m venv /opt/venv \
+    && if [ -f uv.lock ]; then \
+         uv export --frozen --no-dev --no-emit-project --output-file requirements.txt \
+         && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt \
+         && /opt/venv/bin/pip install --no-cache-dir --no-deps .; \
+       else /opt/venv/bin/pip install --no-cache-dir .; fi
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
 # The commit the image is built from: runs and model versions are tagged with it.
