@@ -21,8 +21,11 @@ TRUE_WORDS = {"true", "yes", "y", "1", "on"}
 
 
 def derive_names(project_name: str) -> tuple[str, str]:
-    """Return (project_slug, package_name) derived from a project name."""
-    slug = project_name.strip().lower().replace(" ", "-").replace("_", "-")
+    """Return (project_slug, package_name) derived from a project name ("Émile" -> emile)."""
+    name = project_name.strip().lower()
+    for accented, plain in copier_config(_template_dir())["latin_letters"]["default"].items():
+        name = name.replace(accented, plain)
+    slug = name.replace(" ", "-").replace("_", "-")
     return slug, slug.replace("-", "_")
 
 

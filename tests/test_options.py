@@ -5,12 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-import jinja2
-import pytest
-
-from mlplate.answers import copier_config, questions, resolve_answers
+from mlplate.answers import copier_config, questions
 from mlplate.template import load_hook, template_root
-from tests.matrix import combinations, combo_id
 
 
 def cookiecutter_config() -> dict:
@@ -49,8 +45,14 @@ def test_copier_cookiecutter_dict_carries_every_answer_and_derived_value():
     assert keys == expected
 
 
+def test_cookiecutter_slugs_names_with_copier_s_letters():
+    assert cookiecutter_config()["_latin_letters"] == copier_config()["latin_letters"]["default"]
+
+
 def test_cookiecutter_lists_the_supported_pythons_copier_offers():
-    assert cookiecutter_config()["_supported_pythons"] == copier_config()["python_version"]["choices"]
+    assert (
+        cookiecutter_config()["_supported_pythons"] == copier_config()["python_version"]["choices"]
+    )
 
 
 def test_every_optional_path_names_a_file_of_the_template():

@@ -202,6 +202,8 @@ VALIDATION_TABLE = [
     ({"dvc_remote": "s3", "s3_endpoint_url": "minio:9000"}, "is not an http(s) URL"),
     ({"mlflow_tracking": "server", "mlflow_tracking_uri": "ftp://x"}, "is not an http(s) URL"),
     ({"project_name": "Churn Model", "author_name": 'Ann "The" O\'Neil \\ co'}, None),
+    ({"project_name": "Модель"}, "use only (Latin) letters"),
+    ({"project_name": "Émile Søndergård"}, None),  # slugged: emile-sondergard
 ]
 
 
@@ -233,8 +235,12 @@ def test_the_same_rules_at_every_front_door(clone, tmp_path, cli, answers, messa
         assert (by_copier, by_cookiecutter) == ("", "")
         for folder in ("mlplate", "copier", "cookiecutter"):
             pyproject = next((tmp_path / folder).glob("**/pyproject.toml"))
-            authors = tomllib.loads(pyproject.read_text())["project"]["authors"]
-            assert authors[0]["name"] == answers["author_name"]
+            project = tomllib.loads(pyproject.read_text())["project"]
+            if "author_name" in answers:
+                assert project["authors"][0]["name"] == answers["author_name"]
+            if answers["project_name"].startswith("Émile"):
+                assert project["name"] == "emile-sondergard"
+                assert (pyproject.parent / "src" / "emile_sondergard").is_dir()
     else:
         assert by_mlplate.exit_code == 1
         assert message in by_mlplate.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -189,7 +190,7 @@ def new(
         )
         elapsed = time.perf_counter() - started
         echo(f"Created {result.path} with {engine.value} in {elapsed:.2f} s. Next:")
-        echo(f"  cd {result.path} && make setup")
+        echo(f"  cd {shlex.quote(str(result.path))} && make setup")
         echo("  make all")
 
 
