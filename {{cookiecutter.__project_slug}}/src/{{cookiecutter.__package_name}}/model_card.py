@@ -105,89 +105,115 @@ def champion_details(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
+def _identity_section(champion: dict[str, Any] | None, model_type: str) -> list[str]:
+    """Which model: registry version, run, commit, parameters hash, training data hashes."""
+    if champion is None:
+        return ["No champion model is registered yet: run `make all`.", ""]
+    lines = [
+        "## Model",
+        "",
+        "| field | value |",
+        "| --- | --- |",
+        f"| registered model | `{champion['model']}` |",
+        f"| champion version | {champion['version']} |",
+        f"| MLflow run | `{champion['run_id']}` |",
+        f"| git commit | `{champion.get('git_commit', 'unknown')}` |",
+        f"| uncommitted changes | {champion.get('git_dirty', 'unknown')} |",
+        f"| parameters hash | `{champion.get('params_hash', 'unknown')}` |",
+        f"| model type | `{model_type}` |",
+        "",
+        "### Training data",
+        "",
+        "| file | md5 (as in dvc.lock) |",
+        "| --- | --- |",
+    ]
+    lines += [
+        f"| `{key[len('data.') :]}` | `{value}` |"
+        for key, value in sorted(champion.items())
+        if key.startswith("data.")
+    ]
+    return [*lines, ""]
+
+
+def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
+    """The holdout metrics, the gate's metric in bold."""
+    if not metrics:
+        return ["## Metrics", "", "No evaluation yet: run `make all`.", ""]
+    lines = ["## Metrics", "", "| metric | holdout value |", "| --- | --- |"]
+    lines += [
+        f"| {'**' + name + '**' if name == primary else name} | {value:.4f} |"
+        if isinstance(value, float)
+        else f"| {name} | {value} |"
+        for name, value in metrics.items()
+    ]
+    return [*lines, "", f"The promotion gate compares models on `{primary}`.", ""]
+
+
+def _group_table(attribute: str, groups: dict[str, Any], columns: list[str]) -> list[str]:
+    """One sensitive attribute: a row per group, then the largest gap in the first metric."""
+    primary = columns[0]
+    lines = [
+        f"| {attribute} | n | {' | '.join(columns)} |",
+        "| --- | --- |" + " --- |" * len(columns),
+    ]
+    lines += [
+        f"| {_cell(group)} | {values['n']} | "
+        + " | ".join(f"{values.get(name, float('nan')):.4f}" for name in columns)
+        + " |"
+        for group, values in groups.items()
+    ]
+    scores = [values[primary] for values in groups.values() if values[primary] == values[primary]]
+    gap = f"{max(scores) - min(scores):.4f}" if len(scores) > 1 else "n/a (one group)"
+    return [*lines, "", f"Largest gap in `{primary}` between groups of `{attribute}`: {gap}.", ""]
+
+
+def _fairness_section(
+    fairness: dict[str, Any] | None, primary: str, metric_names: list[str]
+) -> list[str]:
+    """Metrics per group of each sensitive attribute (or why there are none)."""
+    lines = ["## Fairness", ""]
+    groups_by = (fairness or {}).get("groups_by", {})
+    if not groups_by:
+        if fairness is not None:
+            return [
+                *lines,
+                "The data contract declares no sensitive attribute: no per-group metrics.",
+                "",
+            ]
+        return [*lines, "No fairness evaluation yet: run `make all`.", ""]
+    columns = [primary, *[name for name in metric_names if name != primary][:2]]
+    lines += [
+        f"`{primary}` and other metrics per group on the holdout. "
+        "Large gaps between groups deserve investigation before deployment.",
+        "",
+    ]
+    for attribute, groups in groups_by.items():
+        lines += _group_table(attribute, groups, columns)
+    return lines
+
+
+NOTES = (
+    ("intended_use", "Intended use"),
+    ("limitations", "Limitations"),
+    ("ethical_considerations", "Ethical considerations"),
+)
+
+
 def model_card_page(
     settings: Settings, notes: dict[str, Any], champion: dict[str, Any] | None
 ) -> str:
     """The model card: identity, lineage, metrics, fairness, intended use, limitations."""
     params = settings.params
-    metrics = _read_json(settings.path(params.evaluate.metrics_path))
-    fairness = _read_json(settings.path(params.evaluate.fairness_path))
     primary = params.evaluate.primary_metric
     lines = [GENERATED, f"# Model card: {params.mlflow.registered_model}", ""]
-    if champion is None:
-        lines += ["No champion model is registered yet: run `make all`.", ""]
-    else:
-        lines += [
-            "## Model",
-            "",
-            "| field | value |",
-            "| --- | --- |",
-            f"| registered model | `{champion['model']}` |",
-            f"| champion version | {champion['version']} |",
-            f"| MLflow run | `{champion['run_id']}` |",
-            f"| git commit | `{champion.get('git_commit', 'unknown')}` |",
-            f"| uncommitted changes | {champion.get('git_dirty', 'unknown')} |",
-            f"| parameters hash | `{champion.get('params_hash', 'unknown')}` |",
-            f"| model type | `{params.model.type}` |",
-            "",
-            "### Training data",
-            "",
-            "| file | md5 (as in dvc.lock) |",
-            "| --- | --- |",
-        ]
-        lines += [
-            f"| `{key[len('data.') :]}` | `{value}` |"
-            for key, value in sorted(champion.items())
-            if key.startswith("data.")
-        ]
-        lines.append("")
-    lines += ["## Metrics", ""]
-    if metrics:
-        lines += ["| metric | holdout value |", "| --- | --- |"]
-        lines += [
-            f"| {'**' + name + '**' if name == primary else name} | {value:.4f} |"
-            if isinstance(value, float)
-            else f"| {name} | {value} |"
-            for name, value in metrics.items()
-        ]
-        lines += ["", f"The promotion gate compares models on `{primary}`.", ""]
-    else:
-        lines += ["No evaluation yet: run `make all`.", ""]
-    lines += ["## Fairness", ""]
-    groups_by = (fairness or {}).get("groups_by", {})
-    if groups_by:
-        names = list(task_for(settings).higher_is_better)
-        columns = [primary, *[name for name in names if name != primary][:2]]
-        lines += [
-            f"`{primary}` and other metrics per group on the holdout. "
-            "Large gaps between groups deserve investigation before deployment.",
-            "",
-        ]
-        for attribute, groups in groups_by.items():
-            lines += [
-                f"| {attribute} | n | {' | '.join(columns)} |",
-                "| --- | --- |" + " --- |" * len(columns),
-            ]
-            lines += [
-                f"| {_cell(group)} | {values['n']} | "
-                + " | ".join(f"{values.get(name, float('nan')):.4f}" for name in columns)
-                + " |"
-                for group, values in groups.items()
-            ]
-            scores = [
-                values[primary] for values in groups.values() if values[primary] == values[primary]
-            ]
-            gap = f"{max(scores) - min(scores):.4f}" if len(scores) > 1 else "n/a (one group)"
-            lines += ["", f"Largest gap in `{primary}` between groups of `{attribute}`: {gap}.", ""]
-    elif fairness is not None:
-        lines += ["The data contract declares no sensitive attribute: no per-group metrics.", ""]
-    else:
-        lines += ["No fairness evaluation yet: run `make all`.", ""]
-    for key, title in (
-        ("intended_use", "Intended use"),
-        ("limitations", "Limitations"),
-        ("ethical_considerations", "Ethical considerations"),
-    ):
+    lines += _identity_section(champion, params.model.type)
+    lines += _metrics_section(_read_json(settings.path(params.evaluate.metrics_path)), primary)
+    lines += _fairness_section(
+        _read_json(settings.path(params.evaluate.fairness_path)),
+        primary,
+        list(task_for(settings).higher_is_better),
+    )
+    for key, title in NOTES:
         lines += [f"## {title}", "", str(notes.get(key, "Not documented yet.")).strip(), ""]
     return "\n".join(lines)
 

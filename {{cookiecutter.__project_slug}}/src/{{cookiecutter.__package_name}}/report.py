@@ -57,6 +57,33 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _metrics_table(metrics_diff: dict[str, dict[str, Any]], primary: str, base: str) -> list[str]:
+    """Every metric, base vs this branch, the gate's metric first and in bold."""
+    lines = ["", f"### Metrics (base `{base[:12]}` → this branch)", ""]
+    lines += ["| metric | base | this branch | change |", "| --- | --- | --- | --- |"]
+    for name in sorted(metrics_diff, key=lambda metric: (metric != primary, metric)):
+        values = metrics_diff[name]
+        change = values.get("diff")
+        label = f"**{name}**" if name == primary else name
+        delta = f"{change:+.4f}" if isinstance(change, float) else _fmt(change)
+        lines.append(
+            f"| {label} | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} | {delta} |"
+        )
+    return lines
+
+
+def _params_table(params_diff: dict[str, dict[str, Any]]) -> list[str]:
+    """The parameters this branch changed."""
+    lines = ["", "### Parameters changed", ""]
+    if not params_diff:
+        return [*lines, "No parameter changes."]
+    lines += ["| parameter | base | this branch |", "| --- | --- | --- |"]
+    for name in sorted(params_diff):
+        values = params_diff[name]
+        lines.append(f"| `{name}` | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} |")
+    return lines
+
+
 def render_report(
     metrics_diff: dict[str, dict[str, Any]],
     params_diff: dict[str, dict[str, Any]],
@@ -99,24 +126,7 @@ def render_report(
             + ("would be promoted to champion" if decision.promote else "would stay challenger")
             + f" ({decision.reason}).",
         ]
-    lines += ["", f"### Metrics (base `{base[:12]}` → this branch)", ""]
-    lines += ["| metric | base | this branch | change |", "| --- | --- | --- | --- |"]
-    for name in sorted(metrics_diff, key=lambda metric: (metric != primary, metric)):
-        values = metrics_diff[name]
-        change = values.get("diff")
-        label = f"**{name}**" if name == primary else name
-        delta = f"{change:+.4f}" if isinstance(change, float) else _fmt(change)
-        lines.append(
-            f"| {label} | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} | {delta} |"
-        )
-    lines += ["", "### Parameters changed", ""]
-    if params_diff:
-        lines += ["| parameter | base | this branch |", "| --- | --- | --- |"]
-        for name in sorted(params_diff):
-            values = params_diff[name]
-            lines.append(f"| `{name}` | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} |")
-    else:
-        lines.append("No parameter changes.")
+    lines += _metrics_table(metrics_diff, primary, base) + _params_table(params_diff)
     return Report("\n".join(lines) + "\n", regressed)
 
 
