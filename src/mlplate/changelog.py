@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mlplate.versions import version_key
+
 PACKAGED = Path(__file__).parent / "CHANGELOG.md"
 SOURCE = Path(__file__).parents[2] / "CHANGELOG.md"
 HEADING = re.compile(r"^## (v\d+\.\d+\.\d+)\s*$", re.MULTILINE)
-
-
-def _key(tag: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in tag[1:].split("."))
 
 
 def sections(text: str) -> dict[str, str]:
@@ -35,8 +33,8 @@ def changes_between(old: str, new: str, text: str | None = None) -> str:
     picked = [
         f"## {tag}\n\n{body}"
         for tag, body in sorted(
-            sections(text).items(), key=lambda item: _key(item[0]), reverse=True
+            sections(text).items(), key=lambda item: version_key(item[0]), reverse=True
         )
-        if _key(old) < _key(tag) <= _key(new)
+        if version_key(old) < version_key(tag) <= version_key(new)
     ]
     return "\n\n".join(picked)

@@ -28,11 +28,11 @@ from pathlib import Path
 from mlplate.errors import MlplateError
 from mlplate.git import git, git_succeeds
 from mlplate.template import TEMPLATE_PATHS
+from mlplate.versions import RELEASE, version_key
 
 VERSION_FILE = "src/mlplate/__init__.py"
 LEGACY_TEMPLATE_DIR = "src/mlplate/template"  # where the template lived before v0.2.0
 PACKAGED_BUNDLE = Path(__file__).parent / "template-history.bundle"
-TAG_PATTERN = re.compile(r"^v\d+\.\d+\.\d+$")
 VERSION_LINE = re.compile(r'^__version__ = "([^"]+)"', re.MULTILINE)
 # Fixed identity and dates: the same trees always give the same commits.
 IDENTITY = {
@@ -57,11 +57,6 @@ class Release:
 def _git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     context = "while reading the template history"
     return git(*args, cwd=cwd, env={**IDENTITY, **(env or {})}, context=context).strip()
-
-
-def version_key(tag: str) -> tuple[int, ...]:
-    """Sort key of a vX.Y.Z tag."""
-    return tuple(int(part) for part in tag[1:].split("."))
 
 
 def working_version(repo: Path) -> str:
@@ -149,7 +144,7 @@ def _real_tags(repo: Path) -> dict[str, str]:
     tags = {}
     for row in listed.splitlines():
         tag, _, _ = row.partition(" ")
-        if TAG_PATTERN.match(tag):
+        if RELEASE.match(tag):
             tags[tag] = _git("rev-parse", f"{tag}^{{commit}}", cwd=repo)
     return tags
 
@@ -195,7 +190,7 @@ def bundle_tags(bundle: Path) -> list[str]:
     """The release tags a bundle holds, oldest first."""
     refs = _git("bundle", "list-heads", str(bundle))
     tags = [row.rsplit("/", 1)[-1] for row in refs.splitlines() if "refs/tags/" in row]
-    return sorted((tag for tag in tags if TAG_PATTERN.match(tag)), key=version_key)
+    return sorted((tag for tag in tags if RELEASE.match(tag)), key=version_key)
 
 
 def history_bundle() -> Path:

@@ -20,8 +20,8 @@ from mlplate.history import (
     releases,
     template_store,
     template_tree,
-    version_key,
 )
+from mlplate.versions import version_key
 
 
 def problems(repo: Path) -> list[str]:

@@ -14,7 +14,8 @@ from mlplate.source import is_own_source
 RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
 
 
-def _key(tag: str) -> tuple[int, ...]:
+def version_key(tag: str) -> tuple[int, ...]:
+    """Sort key of a vX.Y.Z release tag (the one ordering of releases)."""
     return tuple(int(part) for part in tag[1:].split("."))
 
 
@@ -40,7 +41,7 @@ def available_versions(answers: Mapping[str, Any]) -> list[str]:
         reason = (result.stderr.strip().splitlines() or ["unreachable"])[-1]
         raise MlplateError(f"cannot read the template source {source}: {reason}")
     tags = [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()]
-    return sorted((tag for tag in tags if RELEASE.match(tag)), key=_key)
+    return sorted((tag for tag in tags if RELEASE.match(tag)), key=version_key)
 
 
 def check_version(version: str, versions: list[str], *, role: str, own: bool = True) -> None:
