@@ -100,3 +100,37 @@ def test_a_params_mistake_is_one_line_naming_the_key(project, edit, message):
     with pytest.raises(ProjectError) as raised:
         load_settings(params)
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_ingest_takes_a_valid_drop_and_refuses_a_bad_one_without_touching_the_data(project):
+    import subprocess
+    import sys
+
+    from {{ cookiecutter.__package_name }}.data.synthetic import synthetic_frame, write_table
+    from {{ cookiecutter.__package_name }}.data.versioning import ingest_drop
+
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "init", "--no-scm", "--quiet"], cwd=project, check=True
+    )
+    settings = load_settings(project / "params.yaml")
+    raw = settings.path(settings.params.data.raw_path)
+    suffix = raw.suffix
+    drop = project / "landing" / f"drop{suffix}"
+    drop.parent.mkdir()
+    write_table(drop, synthetic_frame(settings.contract, 300, seed=3))
+    assert "300 rows, valid" in ingest_drop(settings, drop)
+    assert raw.read_bytes() == drop.read_bytes()
+    pointer = project / "data" / "raw.dvc"
+    tracked = pointer.read_text()
+
+    broken = project / "landing" / f"broken{suffix}"
+    frame = synthetic_frame(settings.contract, 300, seed=4)
+    write_table(broken, frame.drop(columns=[settings.contract.features[0]]))
+    with pytest.raises(DataValidationError, match="breaks the data contract"):
+        ingest_drop(settings, broken)
+    assert raw.read_bytes() == drop.read_bytes()  # the current data is untouched
+    assert pointer.read_text() == tracked
+    wrong = project / "landing" / "drop.json"
+    wrong.write_text("{}")
+    with pytest.raises(ProjectError, match="deliver the drop in the same format"):
+        ingest_drop(settings, wrong)

@@ -52,6 +52,18 @@ def data(params: ParamsOption = Path("params.yaml")) -> None:
     typer.echo(ensure_raw_data(_settings(params)))
 
 
+@app.command()
+@stage
+def ingest(
+    source: Annotated[Path, typer.Argument(help="The new drop: same columns, CSV or Parquet.")],
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Validate a new drop of the same dataset; only then replace the raw data and track it."""
+    from {{ cookiecutter.__package_name }}.data.versioning import ingest_drop
+
+    typer.echo(ingest_drop(_settings(params), source))
+
+
 @app.command("use-data")
 @stage
 def use_data(

@@ -7,14 +7,18 @@ from the DVC remote (`make pull`), never be regenerated over the pointer.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from {{ cookiecutter.__package_name }}.config import Settings
+from {{ cookiecutter.__package_name }}.data.contract import validation_problems
 from {{ cookiecutter.__package_name }}.data.example import write_example_data
-from {{ cookiecutter.__package_name }}.data.prepare import check_raw_data
-from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.data.ingest import read_table
+from {{ cookiecutter.__package_name }}.data.prepare import check_raw_data, check_trainable
+from {{ cookiecutter.__package_name }}.errors import DataValidationError, ProjectError
 
 
 def pointer_path(settings: Settings) -> Path:
@@ -71,3 +75,32 @@ def ensure_raw_data(settings: Settings) -> str:
         )
     action = "wrote the example dataset" if made else "checked"
     return f"{action} {data.raw_path}: {summary['rows']} rows, {summary['columns']} columns, valid; tracked in {pointer.name}"
+
+
+def ingest_drop(settings: Settings, source: Path) -> str:
+    """Replace the raw data with a new drop of the same dataset, only if it meets the contract.
+
+    The hand-over point for upstream pipelines (Airflow, dbt, Glue, Data Factory...): the drop is
+    read and validated where it landed; the current raw file is replaced (atomically) and
+    tracked only when the drop is valid, so a bad drop changes nothing.
+    """
+    raw = settings.path(settings.params.data.raw_path)
+    if source.suffix.lower() != raw.suffix.lower():
+        raise ProjectError(
+            f"{source} is a {source.suffix or 'suffix-less'} file but data.raw_path is "
+            f"{raw.name}; deliver the drop in the same format"
+        )
+    frame = read_table(source)
+    problems = validation_problems(frame, settings.contract)
+    if problems:
+        raise DataValidationError(f"{source} breaks the data contract: " + "; ".join(problems))
+    check_trainable(frame, settings)
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    staged = raw.with_name(f".{raw.name}.incoming")
+    shutil.copyfile(source, staged)
+    os.replace(staged, raw)
+    dvc_add(settings, raw.parent)
+    return (
+        f"ingested {source} into {settings.params.data.raw_path}: {len(frame)} rows, valid; "
+        f"tracked in {pointer_path(settings).name}; run `make all` to retrain"
+    )
