@@ -19,7 +19,7 @@ def listing(folder: Path) -> list[str]:
     [
         ("project_name=", "project_name '' is invalid"),
         ("project_name=1model", "start with a letter"),
-        ("project_name=my model!", "use only letters, digits"),
+        ("project_name=my model!", "use only (Latin) letters, digits"),
         ("project_name=class", "a Python keyword"),
         ("project_name=" + "m" * 41, "is 41 characters long; use at most 40"),
         ("project_name=json", "a standard-library module"),
