@@ -1,5 +1,7 @@
 """The library layer: plain functions that return results and never print.
 
+generate, update, check and export_preset are the operations the CLI maps its commands onto.
+
 Every policy lives here or below (validation, preset locks, refusal to overwrite): the CLI
 only maps flags to these calls and results to text and exit codes.
 """
@@ -20,8 +22,7 @@ from mlplate.presets import PRESET_FILE, Preset, enforce_locks, fetch_preset, re
 from mlplate.presets import export_preset as preset_of
 from mlplate.render import Engine, git_init, render_project
 from mlplate.source import template_url as default_template_url
-from mlplate.update import UpdateResult
-from mlplate.update import update as update_project
+from mlplate.update import update  # merges template changes; refuses answers a preset locks
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,6 @@ def generate(
     return Generated(path=dest, answers=resolved, package_name=derived_names(resolved)[1])
 
 
-def update(
-    project: Path,
-    *,
-    to: str | None = None,
-    data: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    trust: bool = False,
-) -> UpdateResult:
-    """Merge template changes into ``project``; answers its preset locks cannot change."""
-    return update_project(Path(project), to=to, data=data, dry_run=dry_run, trust=trust)
-
-
 def check(project: Path, *, preset: str | None = None) -> CheckReport:
     """Drift of ``project`` from the template and from the team preset (a file or URL)."""
     return check_project(Path(project), central=fetch_preset(preset) if preset else None)
@@ -110,3 +99,6 @@ def export_preset(project: Path) -> Preset:
 def load_preset(path: Path) -> Preset:
     """A preset file (defaults and locked answers)."""
     return read_preset(path)
+
+
+__all__ = ["Generated", "check", "export_preset", "generate", "load_preset", "update"]
