@@ -60,7 +60,7 @@ def test_new_rejects_bad_answers_and_writes_nothing(cli, tmp_path, pair, expecte
             "is not an http(s) URL",
         ),
         (["dvc_remote=gcs"], "dvc_remote='gcs' is not a choice; use one of: local, s3, none"),
-        (["orchestrator=airflow"], "use one of: none, kubeflow"),
+        (["orchestrator=airflow"], "use one of: none, kubeflow, azureml, sagemaker"),
         (["task=ranking"], "use one of: classification, regression"),
     ],
 )

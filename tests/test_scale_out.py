@@ -248,7 +248,7 @@ def test_unreachable_mlflow_server_fails_fast_in_one_line(trained):
     assert time.monotonic() - started < 30  # not MLflow's minutes of retries
 
 
-def test_kubeflow_step_pulls_its_input_from_s3_in_a_bare_container(trained, tmp_path):
+def test_pipeline_step_pulls_its_input_from_s3_in_a_bare_container(trained, tmp_path):
     """The files pipeline.Dockerfile copies, no git, no data: the prepare step still runs."""
     run("make", "push", cwd=trained, **AWS)
     container = tmp_path / "container"
@@ -264,7 +264,7 @@ def test_kubeflow_step_pulls_its_input_from_s3_in_a_bare_container(trained, tmp_
     bin_dir = trained / ".venv" / "bin"
     run(
         str(bin_dir / PACKAGE),
-        "kfp-step",
+        "pipeline-step",
         "prepare",
         "--output",
         str(tmp_path / "out"),
@@ -280,6 +280,7 @@ def test_kubeflow_step_pulls_its_input_from_s3_in_a_bare_container(trained, tmp_
 
 
 def test_kfp_compile_writes_one_step_per_stage(trained):
+    """The target's name and variable before `make pipeline` still work."""
     run("make", "kfp-compile", "KFP_IMAGE=registry.example.com/demo:1", cwd=trained)
     compiled = yaml.safe_load((trained / "pipeline.yaml").read_text())
     stages = yaml.safe_load((trained / "dvc.yaml").read_text())["stages"]

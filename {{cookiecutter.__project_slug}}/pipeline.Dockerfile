@@ -1,7 +1,8 @@
-# Pipeline image for Kubeflow Pipelines: every step runs `{{ cookiecutter.__package_name }} kfp-step <stage>` here.
-# Build with `make kfp-image KFP_IMAGE=registry.example.com/{{ cookiecutter.__project_slug }}-pipeline:TAG`.
-# Steps pull DVC-tracked data from the project's remote and log to MLflow: give them
-# MLFLOW_TRACKING_URI and the storage credentials (AWS_ACCESS_KEY_ID...) as Kubernetes secrets.
+# Pipeline image: every step of the compiled pipeline runs `{{ cookiecutter.__package_name }} pipeline-step <stage>` here.
+# Build with `make pipeline-image PIPELINE_IMAGE=registry.example.com/{{ cookiecutter.__project_slug }}-pipeline:TAG`.
+# Steps pull DVC-tracked data from the project's remote (unless the platform mounts it) and
+# log to MLflow: give them MLFLOW_TRACKING_URI and the storage credentials from the
+# platform's secrets or the role they run as, never in this file.
 ARG PYTHON_VERSION={{ cookiecutter.python_version }}
 
 FROM python:${PYTHON_VERSION}-slim AS build
@@ -31,6 +32,7 @@ COPY --chown=app:app src ./src
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     MLFLOW_DISABLE_TELEMETRY=true \
-    LINEAGE_GIT_COMMIT=${GIT_COMMIT}
+    LINEAGE_GIT_COMMIT=${GIT_COMMIT} \
+    PIPELINE_ROOT=/home/app/project
 USER 10001:10001
 CMD ["{{ cookiecutter.__package_name }}", "--help"]

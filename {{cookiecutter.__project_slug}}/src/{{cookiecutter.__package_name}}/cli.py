@@ -308,9 +308,12 @@ def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
         )
 
 
+ImageOption = Annotated[str, typer.Option(help="Container image every step runs in.")]
+
+
 @stage
 def kfp_compile(
-    image: Annotated[str, typer.Option(help="Container image every step runs in.")],
+    image: ImageOption,
     output: Annotated[Path, typer.Option(help="Where to write the pipeline YAML.")] = Path(
         "pipeline.yaml"
     ),
@@ -322,24 +325,77 @@ def kfp_compile(
 
 
 @stage
-def kfp_step(
+def azureml_compile(
+    image: ImageOption,
+    output: Annotated[Path, typer.Option(help="Where to write the pipeline job YAML.")] = Path(
+        "azureml-pipeline.yml"
+    ),
+    compute: Annotated[
+        str | None, typer.Option(help="Compute target (default azureml:cpu-cluster).")
+    ] = None,
+) -> None:
+    """Compile dvc.yaml into an Azure ML pipeline job (one command job per stage)."""
+    from {{ cookiecutter.__package_name }}.orchestration.azureml_pipeline import (
+        DEFAULT_COMPUTE,
+        compile_job,
+    )
+
+    typer.echo(f"wrote {compile_job(Path('.'), image, output, compute or DEFAULT_COMPUTE)}")
+
+
+@stage
+def sagemaker_compile(
+    image: ImageOption,
+    output: Annotated[Path, typer.Option(help="Where to write the definition JSON.")] = Path(
+        "sagemaker-pipeline.json"
+    ),
+) -> None:
+    """Compile dvc.yaml into a SageMaker pipeline (one processing step per stage)."""
+    from {{ cookiecutter.__package_name }}.orchestration.sagemaker_pipeline import (
+        compile_pipeline,
+    )
+
+    typer.echo(f"wrote {compile_pipeline(Path('.'), image, output)}")
+
+
+def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]:
+    """KEY=VALUE option values as a dict; a malformed one is a one-line error."""
+    malformed = [item for item in items or [] if "=" not in item]
+    if malformed:
+        raise ProjectError(f"{option} {malformed[0]!r} is not KEY=VALUE, e.g. {option} {example}")
+    return dict(item.split("=", 1) for item in items or [])
+
+
+@stage
+def pipeline_step(
     name: Annotated[str, typer.Argument(help="The dvc.yaml stage to run.")],
     output: Annotated[Path, typer.Option(help="Folder receiving the stage's outputs.")],
     inputs: Annotated[
         list[Path] | None, typer.Option("--input", help="Outputs of an upstream step.")
     ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", help="PATH=SOURCE: a dvc.yaml data path the platform mounted."),
+    ] = None,
     settings: Annotated[
         list[str] | None, typer.Option("--set", help="KEY=VALUE parameter override.")
     ] = None,
 ) -> None:
-    """Run one stage inside a pipeline step (what each Kubeflow component calls)."""
-    from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
+    """Run one stage inside a pipeline step (what each orchestrator's step calls)."""
+    from {{ cookiecutter.__package_name }}.orchestration.stages import run_step, step_root
 
-    malformed = [item for item in settings or [] if "=" not in item]
-    if malformed:
-        raise ProjectError(f"--set {malformed[0]!r} is not KEY=VALUE, e.g. --set seed=7")
-    overrides = dict(item.split("=", 1) for item in settings or [])
-    run_step(name, root=Path("."), inputs=inputs or [], output=output, overrides=overrides)
+    overrides = _pairs(settings, "--set", "seed=7")
+    mounted = {
+        path: Path(source) for path, source in _pairs(data, "--data", "x.csv=/in/x.csv").items()
+    }
+    run_step(
+        name,
+        root=step_root(),
+        inputs=inputs or [],
+        output=output,
+        overrides=overrides,
+        data=mounted,
+    )
 
 
 @stage
@@ -356,20 +412,28 @@ def model_card(params: ParamsOption = Path("params.yaml")) -> None:
 OPTIONAL_COMMANDS: dict[str, tuple[str, Callable[..., Any]]] = {
     "comment-mr": ("gitlab", comment_mr),
     "compare-models": ("monitoring.compare", compare_models),
-    "kfp-compile": ("orchestration", kfp_compile),
-    "kfp-step": ("orchestration", kfp_step),
+    "azureml-compile": ("orchestration.azureml_pipeline", azureml_compile),
+    "kfp-compile": ("orchestration.kfp_pipeline", kfp_compile),
+    "pipeline-step": ("orchestration", pipeline_step),
+    "sagemaker-compile": ("orchestration.sagemaker_pipeline", sagemaker_compile),
     "model-card": ("model_card", model_card),
 }
 
 
 def ships(module: str) -> bool:
     """Whether this project has ``module`` (a sub-module of this package)."""
-    return importlib.util.find_spec(f"{__package__}.{module}") is not None
+    try:
+        return importlib.util.find_spec(f"{__package__}.{module}") is not None
+    except ModuleNotFoundError:  # its parent package is left out too
+        return False
 
 
 for name, (module, command) in OPTIONAL_COMMANDS.items():
     if ships(module):
         app.command(name)(command)
+# The step command's name in Kubeflow pipelines compiled before 0.2.16.
+if ships("orchestration.kfp_pipeline"):
+    app.command("kfp-step", hidden=True)(pipeline_step)
 
 
 def main() -> None:

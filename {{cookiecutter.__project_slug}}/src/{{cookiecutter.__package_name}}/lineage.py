@@ -38,7 +38,7 @@ def git_state(root: Path) -> dict[str, str]:
     """Return the current commit and whether tracked files differ from it.
 
     Outside a git checkout (a pipeline container) the commit comes from LINEAGE_GIT_COMMIT,
-    which `make kfp-image` bakes into the image.
+    which `make pipeline-image` bakes into the image.
     """
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None:

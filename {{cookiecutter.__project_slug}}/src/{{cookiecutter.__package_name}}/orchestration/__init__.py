@@ -1,1 +1,1 @@
-"""Run the dvc.yaml pipeline on Kubeflow Pipelines: one step per stage, same code, same params."""
+"""Run the dvc.yaml pipeline on a managed engine: one step per stage, same code, same params."""

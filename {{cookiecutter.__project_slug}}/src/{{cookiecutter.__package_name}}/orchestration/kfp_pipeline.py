@@ -1,6 +1,6 @@
 """Kubeflow Pipelines definition built from dvc.yaml and params.yaml.
 
-One container component per dvc.yaml stage runs `{{ cookiecutter.__package_name }} kfp-step <stage>`
+One container component per dvc.yaml stage runs `{{ cookiecutter.__package_name }} pipeline-step <stage>`
 in the project's image. A stage's inputs are the output artifacts of the stages it depends
 on, so the KFP graph has the same edges as `dvc dag`. Every parameter the stages use is a
 pipeline parameter whose default is its value in params.yaml; a run may override any of
@@ -18,12 +18,12 @@ from importlib.metadata import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from {{ cookiecutter.__package_name }}.orchestration.stages import (
+    PipelineSpec,
     Stage,
-    flatten,
-    read_stages,
+    parameter_name,
+    read_spec,
+    stage_keys,
 )
 
 PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-training"
@@ -31,22 +31,17 @@ DESCRIPTION = metadata("{{ cookiecutter.__project_slug }}")["Summary"]  # from p
 WORKSPACE = "workspace"
 
 
-def parameter_name(key: str) -> str:
-    """KFP parameter name for a dotted params.yaml key (`data.test_size` -> `data__test_size`)."""
-    return key.replace(".", "__")
-
-
 def _argument(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     return inspect.Parameter(name, kind, annotation=annotation, default=default)
 
 
-def stage_component(stage: Stage, values: dict[str, Any], image: str) -> Callable[..., Any]:
+def stage_component(stage: Stage, spec: PipelineSpec, image: str) -> Callable[..., Any]:
     """A KFP container component that runs one stage."""
     from kfp import dsl
 
-    keys = list(flatten(values, stage.params))
-    arguments = [_argument(parameter_name(key), type(flat_value(values, key))) for key in keys]
+    keys = stage_keys(stage, spec.parameters)
+    arguments = [_argument(parameter_name(key), type(spec.parameters[key])) for key in keys]
     arguments += [_argument(upstream, dsl.Input[dsl.Artifact]) for upstream in stage.upstream]
     arguments.append(_argument(WORKSPACE, dsl.Output[dsl.Artifact]))
     names = [argument.name for argument in arguments]
@@ -58,7 +53,7 @@ def stage_component(stage: Stage, values: dict[str, Any], image: str) -> Callabl
             args += ["--input", given[upstream].path]
         for key in keys:
             args += ["--set", f"{key}={given[parameter_name(key)]}"]
-        command = ["{{ cookiecutter.__package_name }}", "kfp-step", stage.name]
+        command = ["{{ cookiecutter.__package_name }}", "pipeline-step", stage.name]
         return dsl.ContainerSpec(image=image, command=command, args=args)
 
     component.__name__ = stage.name
@@ -67,32 +62,25 @@ def stage_component(stage: Stage, values: dict[str, Any], image: str) -> Callabl
     return dsl.container_component(component)
 
 
-def flat_value(params: dict[str, Any], key: str) -> Any:
-    """The value at a dotted key of params.yaml."""
-    return flatten(params, (key,))[key]
-
-
 def build_pipeline(root: Path, image: str) -> Any:
     """The KFP pipeline for the project at ``root``, with steps running in ``image``."""
     from kfp import dsl
 
-    stages = read_stages(root / "dvc.yaml")
-    values = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
-    components = {stage.name: stage_component(stage, values, image) for stage in stages}
-    defaults = flatten(values, tuple(key for stage in stages for key in stage.params))
+    spec = read_spec(root)
+    components = {stage.name: stage_component(stage, spec, image) for stage in spec.stages}
     arguments = [
         _argument(parameter_name(key), type(value), default=value)
-        for key, value in defaults.items()
+        for key, value in spec.parameters.items()
     ]
     names = [argument.name for argument in arguments]
 
     def pipeline(*values_in_order: Any) -> None:
         given = dict(zip(names, values_in_order, strict=True))
         tasks: dict[str, Any] = {}
-        for stage in stages:
+        for stage in spec.stages:
             inputs = {
                 parameter_name(key): given[parameter_name(key)]
-                for key in flatten(values, stage.params)
+                for key in stage_keys(stage, spec.parameters)
             }
             inputs |= {up: tasks[up].outputs[WORKSPACE] for up in stage.upstream}
             tasks[stage.name] = components[stage.name](**inputs)

@@ -1,16 +1,21 @@
 """The pipeline as dvc.yaml declares it, and how one stage runs as a container step.
 
-A step starts in an empty container built from the project: it restores the outputs
-of the stages it depends on, applies the run's parameter values to params.yaml, pulls
-missing input data with DVC, runs the stage's own `cmd` (the command `dvc repro` runs)
-and saves its outputs for the next steps.
+Every orchestrator's definition is built from what this module reads: the stages, the
+stages each one depends on, and the params.yaml values the stages use (the pipeline's
+parameters). A step starts in an empty container built from the project: it restores the
+outputs of the stages it depends on, takes the data files the platform mounted, applies
+the run's parameter values to params.yaml, pulls any other missing input with DVC, runs
+the stage's own `cmd` (the command `dvc repro` runs) and saves its outputs for the next
+steps.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,51 @@ def read_stages(dvc_yaml: Path) -> list[Stage]:
         params = tuple(key for key in _paths(spec.get("params", [])) if isinstance(key, str))
         stages.append(Stage(name, spec["cmd"], deps, outs, params, upstream))
     return stages
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """The stages of dvc.yaml and the params.yaml values they use, flattened to leaves."""
+
+    stages: list[Stage]
+    parameters: dict[str, Any]
+
+
+def read_spec(root: Path) -> PipelineSpec:
+    """What every orchestrator builds its definition from."""
+    stages = read_stages(root / "dvc.yaml")
+    values = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    keys = tuple(dict.fromkeys(key for stage in stages for key in stage.params))
+    return PipelineSpec(stages, flatten(values, keys))
+
+
+def parameter_name(key: str) -> str:
+    """Pipeline parameter name for a dotted params.yaml key (`data.test_size` -> `data__test_size`)."""
+    return key.replace(".", "__")
+
+
+def stage_keys(stage: Stage, parameters: Mapping[str, Any]) -> list[str]:
+    """The flattened parameter keys one stage uses (`model` -> `model.type`, ...)."""
+    return [
+        key
+        for key in parameters
+        if any(key == used or key.startswith(used + ".") for used in stage.params)
+    ]
+
+
+def dvc_tracked(path: str, root: Path) -> bool:
+    """Whether DVC tracks ``path`` (it or a parent folder has a `.dvc` file beside it)."""
+    parts = Path(path).parts
+    return any(
+        (root / Path(*parts[:end]).with_name(parts[end - 1] + ".dvc")).is_file()
+        for end in range(len(parts), 0, -1)
+    )
+
+
+def data_inputs(spec: PipelineSpec, root: Path) -> list[str]:
+    """DVC-tracked data the stages read and no stage writes: what a platform must provide."""
+    found = (path for stage in spec.stages for path in external_inputs(stage, spec.stages))
+    return [path for path in dict.fromkeys(found) if dvc_tracked(path, root)]
 
 
 def external_inputs(stage: Stage, stages: list[Stage], source_dir: str = "src") -> list[str]:
@@ -122,6 +172,11 @@ def _pull(paths: list[str], root: Path) -> None:
         raise ProjectError(f"cannot pull {', '.join(paths)} with DVC: {reason}")
 
 
+def step_root() -> Path:
+    """The project folder inside a step's container (the pipeline image sets PIPELINE_ROOT)."""
+    return Path(os.environ.get("PIPELINE_ROOT", "."))
+
+
 def run_step(
     name: str,
     *,
@@ -129,14 +184,23 @@ def run_step(
     inputs: list[Path],
     output: Path,
     overrides: dict[str, str],
+    data: Mapping[str, Path] | None = None,
 ) -> None:
-    """Run one stage as a pipeline step; its outputs end up under ``output``."""
+    """Run one stage as a pipeline step; its outputs end up under ``output``.
+
+    ``inputs`` are upstream steps' output folders; ``data`` maps a dvc.yaml data path to
+    the file or folder the platform mounted for it (anything else missing is pulled).
+    """
     stages = read_stages(root / "dvc.yaml")
     stage = next((stage for stage in stages if stage.name == name), None)
     if stage is None:
         raise ProjectError(f"no stage {name!r} in dvc.yaml; stages: {[s.name for s in stages]}")
     for folder in inputs:
         _copy(folder, root)
+    for path, source in (data or {}).items():
+        if not source.exists():
+            raise ProjectError(f"data input for {path} is missing: {source} does not exist")
+        _copy(source, root / path)
     apply_overrides(root / "params.yaml", overrides)
     missing = [path for path in external_inputs(stage, stages) if not (root / path).exists()]
     if missing:

@@ -1,0 +1,97 @@
+"""The Kubeflow pipeline mirrors dvc.yaml, and its steps run the pipeline like containers would."""
+
+from __future__ import annotations
+
+import os
+import sys
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
+from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
+
+from pipeline_support import (
+    FAST,
+    IMAGE,
+    PROJECT_ROOT,
+    assert_pipeline_ran,
+    container,
+    dvc_edges,
+    raw_data,
+    stage_parameters,
+)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    output = tmp_path_factory.mktemp("kfp") / "pipeline.yaml"
+    compile_pipeline(PROJECT_ROOT, IMAGE, output)
+    return yaml.safe_load(output.read_text())
+
+
+@pytest.fixture
+def on_path(monkeypatch: pytest.MonkeyPatch, mlflow_store: str) -> None:
+    """Stage commands find this environment's tools and log to a test MLflow store."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_steps_run_the_pipeline_in_separate_folders(compiled, tmp_path, project_settings, on_path):
+    """Each step of the compiled graph starts from a bare copy of the project, as in its container."""
+    raw_path = str(project_settings.params.data.raw_path)
+    mounted = raw_data(project_settings, tmp_path / "mount")
+    overrides = {key: str(value) for key, value in FAST.items()}
+    graph = {
+        name: task.get("dependentTasks", [])
+        for name, task in compiled["root"]["dag"]["tasks"].items()
+    }
+    for name in TopologicalSorter(graph).static_order():
+        upstream = graph[name]
+        root = container(tmp_path / "containers" / name)
+        run_step(
+            name,
+            root=root,
+            inputs=[tmp_path / "artifacts" / up for up in upstream],
+            output=tmp_path / "artifacts" / name,
+            overrides=overrides,
+            data={raw_path: mounted} if name in ("validate", "prepare") else {},
+        )
+    assert_pipeline_ran(project_settings, tmp_path / "artifacts")
+    trained = (tmp_path / "containers/train/params.yaml").read_text()
+    assert "max_iter: 20" in trained
+
+
+def test_one_step_per_stage_with_the_edges_of_dvc_dag(compiled):
+    tasks = compiled["root"]["dag"]["tasks"]
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    assert set(tasks) == set(stages)
+    edges = {
+        (upstream, name)
+        for name, task in tasks.items()
+        for upstream in task.get("dependentTasks", [])
+    }
+    assert edges == dvc_edges()
+
+
+def test_every_step_runs_its_stage_in_the_project_image(compiled):
+    executors = compiled["deploymentSpec"]["executors"]
+    for name, task in compiled["root"]["dag"]["tasks"].items():
+        component = compiled["components"][task["componentRef"]["name"]]
+        container = executors[component["executorLabel"]]["container"]
+        assert container["image"] == IMAGE
+        assert container["command"] == [
+            "{{ cookiecutter.__package_name }}",
+            "pipeline-step",
+            name,
+        ]
+
+
+def test_pipeline_parameters_are_params_yaml(compiled):
+    parameters = compiled["root"]["inputDefinitions"]["parameters"]
+    expected = stage_parameters()
+    assert set(parameters) == set(expected)
+    for name, value in expected.items():
+        assert parameters[name]["defaultValue"] == value, name
