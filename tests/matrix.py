@@ -14,12 +14,14 @@ INDEPENDENT = {"python_version", "license"}
 # outside a group stay at their defaults. ci, serving, docker, docs and pre_commit share the
 # Makefile, workflows, README and pyproject; the infrastructure answers share .dvc/config,
 # the Makefile, CI pull/push and pyproject with ci, and the image files with docker/serving;
-# task changes the model code, its tests, serving responses, the model card and CI reports.
+# task changes the model code, its tests, serving responses, the model card and CI reports;
+# feature_store adds a pipeline stage (which the orchestrators compile) and an API route.
 INTERACTING_GROUPS = (
     ("ci", "serving", "docker", "docs", "pre_commit"),
     ("ci", "dvc_remote", "mlflow_tracking", "orchestrator"),
     ("serving", "docker", "dvc_remote", "orchestrator"),
     ("task", "serving", "docs", "ci"),
+    ("feature_store", "serving", "task", "orchestrator"),
 )
 
 

@@ -54,7 +54,11 @@ def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answer
     run("make", "ci", cwd=project, **env)
     assert (project / "reports" / "promotion.json").is_file()
     if answers["serving"] == "fastapi":
-        serve_and_predict(project, **env)
+        ids: tuple[int, ...] = ()
+        if answers["feature_store"] == "feast":
+            train = (project / "data" / "features" / "train.csv").read_text().splitlines()
+            ids = tuple(int(line.split(",")[0]) for line in train[1:3])  # customer_id comes first
+        serve_and_predict(project, ids, **env)
     else:
         assert not (project / "src" / "demo_model" / "serving").exists()
     if answers["docs"]:

@@ -326,8 +326,8 @@ def test_monitor_is_green_on_a_fresh_project_and_alarms_on_simulated_drift(golde
         (golden / "data" / "monitoring" / "current.csv").unlink()
 
 
-def serve_and_predict(project: Path, **env: str) -> dict:
-    """Start `make serve`, check a good and a bad request; return /metadata."""
+def serve_and_predict(project: Path, ids: tuple[int, ...] = (), **env: str) -> dict:
+    """Start `make serve`, check a good and a bad request (and scoring by ``ids``); return /metadata."""
     import httpx
 
     record = {
@@ -350,6 +350,10 @@ def serve_and_predict(project: Path, **env: str) -> dict:
             assert prediction["prediction"] > 0
         bad = httpx.post(f"{base}/predict", json={"records": [{**record, "age": "x"}]})
         assert bad.status_code == 422
+        if ids:  # the feature store's online values, looked up by the running app
+            by_id = httpx.post(f"{base}/predict/by-id", json={"ids": list(ids)})
+            assert by_id.status_code == 200, by_id.text
+            assert len(by_id.json()["predictions"]) == len(ids)
         return httpx.get(f"{base}/metadata").json()
 
 

@@ -28,6 +28,9 @@ WORKDIR /home/app/project
 COPY --chown=app:app dvc.yaml params.yaml ./
 COPY --chown=app:app .dvc/config .dvc/config
 COPY --chown=app:app data/raw.dvc data/contract.yaml data/
+{%- if cookiecutter.feature_store == 'feast' %}
+COPY --chown=app:app feature_repo feature_repo/
+{%- endif %}
 COPY --chown=app:app src ./src
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \

@@ -75,6 +75,8 @@ def container(folder: Path) -> Path:
     (folder / "data").mkdir(parents=True)
     for file in IMAGE_FILES:
         shutil.copy(PROJECT_ROOT / file, folder / file)
+    if (PROJECT_ROOT / "feature_repo").is_dir():  # the feature store's configuration
+        shutil.copytree(PROJECT_ROOT / "feature_repo", folder / "feature_repo")
     return folder
 
 

@@ -12,27 +12,22 @@ from hypothesis import settings as examples
 from schemathesis import GenerationMode
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings
-from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
-from {{ cookiecutter.__package_name }}.models.train import build_model
 from {{ cookiecutter.__package_name }}.serving.app import create_app
 from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 
 
 @pytest.fixture(scope="module")
-def app(module_settings, sample, tmp_path_factory):
-    contract = module_settings.contract
-    frame = add_features(sample, contract)
-    labels = task_for(module_settings).labels(frame[contract.target])
-    model = build_model(module_settings).fit(feature_matrix(frame, contract), labels)
+def app(app_settings, fitted, tmp_path_factory):
+    contract = app_settings.contract
 
     def loader(settings, _serving):
         return LoadedModel(
-            "champion", "models:/fuzz@champion", model, contract, task_for(settings), version="1"
+            "champion", "models:/fuzz@champion", fitted, contract, task_for(settings), version="1"
         ), None
 
     log = tmp_path_factory.mktemp("fuzz") / "predictions.jsonl"
-    application = create_app(module_settings, ServingSettings(prediction_log=log), loader=loader)
+    application = create_app(app_settings, ServingSettings(prediction_log=log), loader=loader)
     with TestClient(application):  # runs the lifespan: the model is loaded
         yield application
 

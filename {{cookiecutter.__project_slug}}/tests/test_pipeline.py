@@ -14,6 +14,9 @@ from {{ cookiecutter.__package_name }}.data.synthetic import write_table
 from {{ cookiecutter.__package_name }}.data.versioning import ensure_raw_data, pointer_path
 from {{ cookiecutter.__package_name }}.errors import DataValidationError, ProjectError
 from {{ cookiecutter.__package_name }}.features.build import featurize
+{%- if cookiecutter.feature_store == 'feast' %}
+from {{ cookiecutter.__package_name }}.features.store import build_store
+{%- endif %}
 from {{ cookiecutter.__package_name }}.models.evaluate import evaluate
 from {{ cookiecutter.__package_name }}.models.registry import champion_lineage, register
 from {{ cookiecutter.__package_name }}.models.train import train
@@ -24,6 +27,9 @@ def run_pipeline(settings, frame):
     check_raw_data(settings)
     prepare(settings)
     featurize(settings)
+{%- if cookiecutter.feature_store == 'feast' %}
+    build_store(settings)  # the feature_store stage: train and evaluate read through it
+{%- endif %}
     run_info = train(settings)
     metrics = evaluate(settings)
     return run_info, metrics

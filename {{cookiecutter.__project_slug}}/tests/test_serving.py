@@ -11,19 +11,9 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings
 from {{ cookiecutter.__package_name }}.data.synthetic import json_records
-from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
-from {{ cookiecutter.__package_name }}.models.train import build_model
 from {{ cookiecutter.__package_name }}.serving.app import create_app
 from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
-
-
-@pytest.fixture(scope="module")
-def fitted(module_settings, sample):
-    contract = module_settings.contract
-    frame = add_features(sample, contract)
-    labels = task_for(module_settings).labels(frame[contract.target])
-    return build_model(module_settings).fit(feature_matrix(frame, contract), labels)
 
 
 @pytest.fixture(scope="module")

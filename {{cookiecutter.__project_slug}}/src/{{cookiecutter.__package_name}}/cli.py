@@ -399,6 +399,15 @@ def pipeline_step(
 
 
 @stage
+def features(params: ParamsOption = Path("params.yaml")) -> None:
+    """Build the feature store: feature table, `feast apply`, materialize the online store."""
+    from {{ cookiecutter.__package_name }}.features.store import build_store
+
+    rows = build_store(_settings(params))
+    typer.echo(f"feature store: {rows} rows registered and materialized")
+
+
+@stage
 def model_card(params: ParamsOption = Path("params.yaml")) -> None:
     """Regenerate docs/model-card.md, docs/data-card.md and docs/pipeline.md."""
     from {{ cookiecutter.__package_name }}.model_card import write_docs_pages
@@ -412,6 +421,7 @@ def model_card(params: ParamsOption = Path("params.yaml")) -> None:
 OPTIONAL_COMMANDS: dict[str, tuple[str, Callable[..., Any]]] = {
     "comment-mr": ("gitlab", comment_mr),
     "compare-models": ("monitoring.compare", compare_models),
+    "features": ("features.store", features),
     "azureml-compile": ("orchestration.azureml_pipeline", azureml_compile),
     "kfp-compile": ("orchestration.kfp_pipeline", kfp_compile),
     "pipeline-step": ("orchestration", pipeline_step),

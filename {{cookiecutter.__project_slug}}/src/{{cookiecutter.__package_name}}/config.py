@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -109,6 +110,25 @@ class MonitoringParams(Section):
     min_samples: int = Field(default=100, ge=1)
 
 
+class FeatureStoreParams(Section):
+    repo_path: Path
+    dir: Path
+    as_of: datetime
+    ttl_days: int = Field(gt=0)
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2025-01-01T00:00:00+00:00")
+        return value
+
+    @property
+    def table_path(self) -> Path:
+        """The feature table (Parquet) the feature view reads."""
+        return self.dir / "features.parquet"
+
+
 class MlflowParams(Section):
     experiment: str
     registered_model: str
@@ -124,6 +144,7 @@ class Params(Section):
     promotion: PromotionParams
     monitoring: MonitoringParams
     mlflow: MlflowParams
+    feature_store: FeatureStoreParams | None = None  # the feature_store answer `feast` adds it
 
 
 class Settings(Section):

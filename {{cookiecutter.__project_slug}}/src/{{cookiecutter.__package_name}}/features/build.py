@@ -47,6 +47,15 @@ def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def read_features(settings: Settings, split: Split) -> pd.DataFrame:
+    """A split as training and evaluation read it: through the feature store when there is one."""
+    if settings.params.feature_store is not None:
+        from {{ cookiecutter.__package_name }}.features.store import historical_features
+
+        return historical_features(settings, split)
+    return pd.read_csv(settings.features(split))
+
+
 def featurize(settings: Settings) -> None:
     """Run the stage: add features to the prepared train and test splits."""
     settings.path(settings.params.data.features_dir).mkdir(parents=True, exist_ok=True)

@@ -16,14 +16,14 @@ import pandas as pd
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.features.build import feature_matrix
+from {{ cookiecutter.__package_name }}.features.build import feature_matrix, read_features
 from {{ cookiecutter.__package_name }}.models.store import load_model
 from {{ cookiecutter.__package_name }}.models.tasks import Task, task_for
 
 
 def load_holdout(settings: Settings) -> pd.DataFrame:
     """The featurized test split every model is compared on."""
-    return pd.read_csv(settings.features("test"))
+    return read_features(settings, "test")
 
 
 def score(model: Any, frame: pd.DataFrame, settings: Settings) -> np.ndarray:

@@ -7,7 +7,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -15,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.features.build import feature_columns, feature_matrix
+from {{ cookiecutter.__package_name }}.features.build import feature_columns, feature_matrix, read_features
 from {{ cookiecutter.__package_name }}.lineage import lineage_tags
 from {{ cookiecutter.__package_name }}.models.store import save_model
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
@@ -63,7 +62,7 @@ def train(settings: Settings) -> dict[str, Any]:
     """Run the stage; return the run info written to the run-info file."""
     params = settings.params
     train_path = params.data.features_split("train")
-    frame = pd.read_csv(settings.path(train_path))
+    frame = read_features(settings, "train")
     task = task_for(settings)
     features = feature_matrix(frame, settings.contract)
     target = task.labels(frame[settings.contract.target])  # class positions, or values

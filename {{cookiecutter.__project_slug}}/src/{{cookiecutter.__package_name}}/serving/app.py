@@ -222,6 +222,10 @@ def create_app(
     app.add_exception_handler(RecursionError, nested_too_deeply)
     _operations_routes(app, state, settings)
     _prediction_routes(app, state, settings)
+    if settings.params.feature_store is not None:  # the feature_store answer `feast`
+        from {{ cookiecutter.__package_name }}.serving.by_id import by_id_routes
+
+        by_id_routes(app, state, settings, ERROR_RESPONSES)
     app.add_middleware(BodyLimit, max_bytes=serving.max_request_bytes)
     routes = frozenset(route.path for route in app.routes)  # type: ignore[attr-defined]
     app.add_middleware(RequestMetrics, metrics=state.metrics, routes=routes)  # outermost
