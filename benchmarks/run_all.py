@@ -22,6 +22,7 @@ SCRIPTS = {
     "project.py": ["--repeat", "3"],
     "serving.py": ["--requests", "10000"],
     "scale_out.py": ["--repeat", "3"],
+    "platforms.py": ["--repeat", "3"],
     "data.py": ["--rows", "1000000", "10000000"],
 }
 QUICK = {
@@ -29,6 +30,7 @@ QUICK = {
     "project.py": ["--repeat", "1"],
     "serving.py": ["--requests", "2000"],
     "scale_out.py": ["--repeat", "1"],
+    "platforms.py": ["--repeat", "1"],
     "data.py": ["--rows", "1000000"],
 }
 PACKAGES = ("mlplate", "copier", "cookiecutter", "jinja2", "typer")
