@@ -17,7 +17,7 @@ from tests.shell import run
 from tests.test_hostile_answers import HOSTILE_AUTHOR, HOSTILE_TEXT
 from tests.test_project_pipeline import serve_and_predict
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build-matrix")]
+pytestmark = pytest.mark.slow
 
 BUILDABLE = {**choice_values(), "python_version": ("3.10", "3.11")}
 BUILDABLE.pop("license")
@@ -41,7 +41,14 @@ def test_the_configurations_cover_every_pair_of_answer_values():
     assert len(CONFIGURATIONS) <= 15  # at least 12: orchestrator has 4 values, ci 3
 
 
-@pytest.mark.parametrize("answers", CONFIGURATIONS, ids=[combo_id(c) for c in CONFIGURATIONS])
+# Two groups of builds, one per xdist worker: the builds are most of the suite's time.
+BUILDS = [
+    pytest.param(c, id=combo_id(c), marks=pytest.mark.xdist_group(f"build-matrix-{i % 2}"))
+    for i, c in enumerate(CONFIGURATIONS)
+]
+
+
+@pytest.mark.parametrize("answers", BUILDS)
 def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answers):
     # Every build carries hostile free text: it must stay literal through CI, serving and docs.
     project = new_project(tmp_path, **answers, description=HOSTILE_TEXT, author_name=HOSTILE_AUTHOR)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.projects import (
-    PACKAGE,
     SharedEnvironments,
     commit_all,
     new_project,
@@ -213,17 +212,6 @@ def test_a_project_path_with_spaces_and_shell_syntax_runs_and_runs_nothing_else(
     assert "Running stage 'evaluate'" in report.stdout
     assert "Traceback" not in report.stderr
     assert not list(tmp_path.rglob("pwned*"))
-
-
-@pytest.mark.parametrize("ci", ["gitlab", "none"])
-def test_other_ci_answers_build_and_run_the_pipeline(tmp_path, environments, golden, ci):
-    project = new_project(tmp_path, ci=ci)
-    environments.setup(project)
-    run("make", "lint", cwd=project)
-    run("make", "test", cwd=project)
-    run("make", "all", cwd=project)
-    assert (project / "reports" / "promotion.json").is_file()
-    assert (project / f"src/{PACKAGE}").is_dir()
 
 
 def set_params(project, **replacements: str) -> None:

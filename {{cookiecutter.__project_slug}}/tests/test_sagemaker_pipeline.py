@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from {{ cookiecutter.__package_name }}.orchestration.sagemaker_pipeline import compile_pipeline
+from {{ cookiecutter.__package_name }}.orchestration.sagemaker_pipeline import (
+    compile_pipeline,
+)
 
 from pipeline_support import (
     IMAGE,

@@ -14,7 +14,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
-from {{ cookiecutter.__package_name }}.features.build import feature_columns, feature_matrix, read_features
+from {{ cookiecutter.__package_name }}.features.build import (
+    feature_columns,
+    feature_matrix,
+    read_features,
+)
 from {{ cookiecutter.__package_name }}.lineage import lineage_tags
 from {{ cookiecutter.__package_name }}.models.store import save_model
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
