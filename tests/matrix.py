@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from typing import Any
 
@@ -71,28 +72,85 @@ def combo_id(combo: dict[str, Any]) -> str:
     return "-".join(parts)
 
 
-def pairwise(values: dict[str, tuple[Any, ...]], tries: int = 10) -> list[dict[str, Any]]:
+def pairwise(values: dict[str, tuple[Any, ...]], seeds: int = 20) -> list[dict[str, Any]]:
     """A small set of combinations in which every pair of values of two answers appears.
 
-    Greedy: repeatedly take the combination covering the most pairs not covered yet,
-    scanning candidates in product order first, then in seeded shuffled orders; the
-    smallest cover wins. Deterministic, so test ids are stable.
+    Tries the smallest possible size first (the product of the two largest value counts),
+    then one row more at a time: each try is a seeded local search that repeatedly takes a
+    pair no row covers yet and writes it into a random row, keeping the change when it loses
+    no more covered pairs than it gains (or, rarely, anyway). Deterministic, so test ids are
+    stable.
     """
-    names = list(values)
-    columns = list(itertools.combinations(range(len(names)), 2))
-    candidates = list(itertools.product(*values.values()))
-    pairs = [frozenset((i, j, combo[i], combo[j]) for i, j in columns) for combo in candidates]
-    everything = frozenset().union(*pairs)
-    best: list[int] | None = None
-    for seed in range(tries):
-        order = list(range(len(candidates)))
-        if seed:
-            random.Random(seed).shuffle(order)
-        uncovered, chosen = set(everything), []
-        while uncovered:
-            pick = max(order, key=lambda index: len(pairs[index] & uncovered))
-            chosen.append(pick)
-            uncovered -= pairs[pick]
-        if best is None or len(chosen) < len(best):
-            best = chosen
-    return [dict(zip(names, candidates[index], strict=True)) for index in best or []]
+    sizes = sorted((len(options) for options in values.values()), reverse=True)
+    for rows in itertools.count(sizes[0] * sizes[1]):
+        for seed in range(seeds):
+            found = _cover(values, rows, seed)
+            if found is not None:
+                return found
+    raise AssertionError("unreachable: enough rows always cover every pair")
+
+
+class _Rows:
+    """Combinations as value positions, with how many of them cover each pair of values."""
+
+    def __init__(self, domains: list[list[Any]], n_rows: int, rng: random.Random) -> None:
+        self.rows = [[rng.randrange(len(domain)) for domain in domains] for _ in range(n_rows)]
+        columns = list(itertools.combinations(range(len(domains)), 2))
+        self.counts = {
+            (a, x, b, y): 0
+            for a, b in columns
+            for x in range(len(domains[a]))
+            for y in range(len(domains[b]))
+        }
+        for row in self.rows:
+            for a, b in columns:
+                self.counts[(a, row[a], b, row[b])] += 1
+        self.uncovered = {pair for pair, count in self.counts.items() if count == 0}
+
+    def _pairs(self, row: list[int], column: int, value: int) -> list[tuple[int, ...]]:
+        return [
+            (column, value, other, row[other])
+            if column < other
+            else (other, row[other], column, value)
+            for other in range(len(row))
+            if other != column
+        ]
+
+    def loss(self, row: list[int], column: int, value: int) -> int:
+        """Covered pairs lost minus pairs gained by writing ``value`` into ``row[column]``."""
+        lost = sum(self.counts[pair] == 1 for pair in self._pairs(row, column, row[column]))
+        return lost - sum(self.counts[pair] == 0 for pair in self._pairs(row, column, value))
+
+    def write(self, row: list[int], column: int, value: int) -> None:
+        for pair in self._pairs(row, column, row[column]):
+            self.counts[pair] -= 1
+            if self.counts[pair] == 0:
+                self.uncovered.add(pair)
+        for pair in self._pairs(row, column, value):
+            self.counts[pair] += 1
+            self.uncovered.discard(pair)
+        row[column] = value
+
+
+def _cover(
+    values: dict[str, tuple[Any, ...]], n_rows: int, seed: int
+) -> list[dict[str, Any]] | None:
+    """``n_rows`` combinations covering every pair, found by local search, or None."""
+    names, domains = list(values), [list(options) for options in values.values()]
+    rng = random.Random(seed)
+    state = _Rows(domains, n_rows, rng)
+    temperature = 1.0
+    for _ in range(50_000):
+        if not state.uncovered:
+            return [
+                {name: domains[i][row[i]] for i, name in enumerate(names)} for row in state.rows
+            ]
+        a, x, b, y = rng.choice(sorted(state.uncovered))
+        row = state.rows[rng.randrange(n_rows)]
+        for column, value in ((a, x), (b, y)):
+            if row[column] != value:
+                lost = state.loss(row, column, value)
+                if lost <= 0 or rng.random() < math.exp(-lost / temperature):
+                    state.write(row, column, value)
+        temperature = max(0.05, temperature * 0.9999)
+    return None

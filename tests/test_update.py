@@ -183,7 +183,7 @@ def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
     dest = tmp_path / "fresh"
     assert cli("new", str(dest), "--defaults").exit_code == 0
     train = dest / "src" / "fresh" / "models" / "train.py"
-    edit(train, "import pandas as pd", "# tuned by us\nimport pandas as pd")
+    edit(train, "import json\n", "import json  # tuned by us\n")
     commit(dest, "our edit")
     result = cli(
         "update",

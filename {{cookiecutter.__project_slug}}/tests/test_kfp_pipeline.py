@@ -39,25 +39,34 @@ def on_path(monkeypatch: pytest.MonkeyPatch, mlflow_store: str) -> None:
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
+def step_stages(compiled: dict) -> dict[str, str]:
+    """The dvc.yaml stage each KFP task runs (KFP spells `feature_store` as `feature-store`)."""
+    executors = compiled["deploymentSpec"]["executors"]
+    stages = {}
+    for name, task in compiled["root"]["dag"]["tasks"].items():
+        component = compiled["components"][task["componentRef"]["name"]]
+        stages[name] = executors[component["executorLabel"]]["container"]["command"][2]
+    return stages
+
+
 def test_steps_run_the_pipeline_in_separate_folders(compiled, tmp_path, project_settings, on_path):
     """Each step of the compiled graph starts from a bare copy of the project, as in its container."""
     raw_path = str(project_settings.params.data.raw_path)
     mounted = raw_data(project_settings, tmp_path / "mount")
     overrides = {key: str(value) for key, value in FAST.items()}
+    stage_of = step_stages(compiled)
     graph = {
-        name: task.get("dependentTasks", [])
+        stage_of[name]: [stage_of[up] for up in task.get("dependentTasks", [])]
         for name, task in compiled["root"]["dag"]["tasks"].items()
     }
-    for name in TopologicalSorter(graph).static_order():
-        upstream = graph[name]
-        root = container(tmp_path / "containers" / name)
+    for stage in TopologicalSorter(graph).static_order():
         run_step(
-            name,
-            root=root,
-            inputs=[tmp_path / "artifacts" / up for up in upstream],
-            output=tmp_path / "artifacts" / name,
+            stage,
+            root=container(tmp_path / "containers" / stage),
+            inputs=[tmp_path / "artifacts" / up for up in graph[stage]],
+            output=tmp_path / "artifacts" / stage,
             overrides=overrides,
-            data={raw_path: mounted} if name in ("validate", "prepare") else {},
+            data={raw_path: mounted} if stage in ("validate", "prepare") else {},
         )
     assert_pipeline_ran(project_settings, tmp_path / "artifacts")
     trained = (tmp_path / "containers/train/params.yaml").read_text()
@@ -65,12 +74,12 @@ def test_steps_run_the_pipeline_in_separate_folders(compiled, tmp_path, project_
 
 
 def test_one_step_per_stage_with_the_edges_of_dvc_dag(compiled):
-    tasks = compiled["root"]["dag"]["tasks"]
+    stage_of = step_stages(compiled)
     stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
-    assert set(tasks) == set(stages)
+    assert sorted(stage_of.values()) == sorted(stages)
     edges = {
-        (upstream, name)
-        for name, task in tasks.items()
+        (stage_of[upstream], stage_of[name])
+        for name, task in compiled["root"]["dag"]["tasks"].items()
         for upstream in task.get("dependentTasks", [])
     }
     assert edges == dvc_edges()
@@ -82,11 +91,9 @@ def test_every_step_runs_its_stage_in_the_project_image(compiled):
         component = compiled["components"][task["componentRef"]["name"]]
         container = executors[component["executorLabel"]]["container"]
         assert container["image"] == IMAGE
-        assert container["command"] == [
-            "{{ cookiecutter.__package_name }}",
-            "pipeline-step",
-            name,
-        ]
+        command = container["command"]
+        assert command[:2] == ["{{ cookiecutter.__package_name }}", "pipeline-step"]
+        assert name == command[2].replace("_", "-")  # the task is named after its stage
 
 
 def test_pipeline_parameters_are_params_yaml(compiled):
