@@ -39,14 +39,14 @@ imported = time.perf_counter() - started
 times = []
 for _ in range({repeat}):
     started = time.perf_counter()
-    compile_it(Path("."), "registry.example.com/bench:1", Path("bench-out"))
+    compile_it(Path("."), "registry.example.com/bench:1", Path("bench-out.{suffix}"))
     times.append(time.perf_counter() - started)
 print(imported, statistics.median(times), min(times), max(times))
 """
 COMPILERS = {
-    "kubeflow": ("bench.orchestration.kfp_pipeline", "compile_pipeline"),
-    "azureml": ("bench.orchestration.azureml_pipeline", "compile_job"),
-    "sagemaker": ("bench.orchestration.sagemaker_pipeline", "compile_pipeline"),
+    "kubeflow": ("orchestration.kfp_pipeline", "compile_pipeline"),
+    "azureml": ("orchestration.azureml_pipeline", "compile_job"),
+    "sagemaker": ("orchestration.sagemaker_pipeline", "compile_pipeline"),
 }
 
 
@@ -64,14 +64,20 @@ def timed(*args: str, cwd: Path) -> float:
 
 def warm_compile(project: Path, engine: str, repeat: int) -> str:
     module, function = COMPILERS[engine]
-    code = WARM_COMPILE.format(module=module, function=function, repeat=repeat)
-    output = subprocess.run(
+    (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+    suffix = "json" if engine == "sagemaker" else "yaml"
+    code = WARM_COMPILE.format(
+        module=f"{package}.{module}", function=function, repeat=repeat, suffix=suffix
+    )
+    result = subprocess.run(
         [str(project / ".venv" / "bin" / "python"), "-c", code],
         cwd=project,
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout.split()
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{engine} warm compile failed:\n{result.stderr[-2000:]}")
+    output = result.stdout.split()
     imported, median, low, high = (float(value) * 1000 for value in output)
     return (
         f"{engine + ' build (warm process)':<44} median {median:8.1f} ms   spread {low:8.1f} - "
