@@ -47,3 +47,24 @@ def test_pipeline_image_passes_hadolint_and_carries_the_dvc_pointers(tmp_path):
     assert ignored.index("!data/raw.dvc") > ignored.index("data")
     assert ignored.index("!data/contract.yaml") > ignored.index("data")
     assert not (render(tmp_path / "q") / "pipeline.Dockerfile").exists()
+
+
+def test_feature_store_images_pass_hadolint_and_carry_the_feast_repository(tmp_path):
+    """The API's /predict/by-id and the pipeline's feature_store step read feature_repo/."""
+    project = render(
+        tmp_path / "p",
+        orchestrator="sagemaker",
+        feature_store="feast",
+        serving="fastapi",
+        docker=True,
+    )
+    for name in ("Dockerfile", "pipeline.Dockerfile"):
+        dockerfile = project / name
+        result = subprocess.run(
+            [HADOLINT, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, name + result.stdout + result.stderr
+        assert "COPY --chown=app:app feature_repo feature_repo/" in dockerfile.read_text(), name
+    assert (
+        "feature_repo" not in (render(tmp_path / "q", serving="fastapi") / "Dockerfile").read_text()
+    )
