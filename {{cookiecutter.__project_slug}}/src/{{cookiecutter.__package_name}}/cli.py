@@ -37,6 +37,13 @@ def stage(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _alert(settings: Settings, event: str, message: str) -> None:
+    """Tell the team's chat (ALERT_WEBHOOK_URL), if alerts are on; best effort."""
+    from {{ cookiecutter.__package_name }}.alerts import send_alert
+
+    send_alert(settings.params.mlflow.registered_model, event, message)
+
+
 def _settings(params: Path) -> Settings:
     if not params.exists():
         raise ProjectError(f"{params} does not exist; run from the project root")
@@ -167,9 +174,13 @@ def register(
     """Register the model; move `champion` only if it beats the champion by min_delta."""
     from {{ cookiecutter.__package_name }}.models.registry import register as run
 
-    report = run(_settings(params), allow_uncommitted=allow_uncommitted)
+    settings = _settings(params)
+    report = run(settings, allow_uncommitted=allow_uncommitted)
     verdict = "promoted to champion" if report["promote"] else "kept as challenger"
-    typer.echo(f"version {report['candidate_version']} {verdict}: {report['reason']}")
+    message = f"version {report['candidate_version']} {verdict}: {report['reason']}"
+    typer.echo(message)
+    if not report["promote"]:
+        _alert(settings, "promotion gate: candidate not promoted", message)
 
 
 @app.command()
@@ -196,12 +207,13 @@ def report(
     """Compare metrics and params with BASE; exit 1 if the primary metric regressed too much."""
     from {{ cookiecutter.__package_name }}.report import pull_request_report
 
-    result = pull_request_report(_settings(params), base=base, output=output)
+    settings = _settings(params)
+    result = pull_request_report(settings, base=base, output=output)
     typer.echo(result.markdown)
     if result.regressed:
-        typer.secho(
-            "error: the primary metric regressed past promotion.max_regression", fg="red", err=True
-        )
+        message = "the primary metric regressed past promotion.max_regression"
+        typer.secho(f"error: {message}", fg="red", err=True)
+        _alert(settings, f"pull-request gate failed against {base}", message)
         raise typer.Exit(1)
 
 
@@ -259,8 +271,37 @@ def monitor(
     for warning in summary["warnings"]:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     if summary["alarm"]:
-        typer.secho(f"drift alarm: {', '.join(summary['drifted_features'])}", fg="red", err=True)
+        drifted = ", ".join(summary["drifted_features"])
+        typer.secho(f"drift alarm: {drifted}", fg="red", err=True)
+        _alert(
+            settings,
+            "drift alarm",
+            f"{len(summary['drifted_features'])}/{summary['n_features']} features drifted "
+            f"in {summary['current_source']}: {drifted}",
+        )
         raise typer.Exit(1)
+
+
+@app.command()
+@stage
+def alert(
+    event: Annotated[
+        str,
+        typer.Argument(envvar="ALERT_EVENT", help="What happened: 'scheduled training failed'."),
+    ],
+    message: Annotated[
+        str, typer.Argument(envvar="ALERT_MESSAGE", help="Details, e.g. the CI run's address.")
+    ] = "",
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Send an alert to ALERT_WEBHOOK_URL (CI calls it when a scheduled run fails); off if unset."""
+    from {{ cookiecutter.__package_name }}.alerts import WEBHOOK_ENV, send_alert
+
+    settings = _settings(params)
+    if send_alert(settings.params.mlflow.registered_model, event, message):
+        typer.echo("alert sent")
+    else:
+        typer.echo(f"no alert sent ({WEBHOOK_ENV} unset, or the webhook failed: see above)")
 
 
 @app.command("drift-alarm")
