@@ -7,6 +7,7 @@ Python 3.12/3.13 minimums are covered by the static matrix only: this machine ha
 
 from __future__ import annotations
 
+import csv
 import itertools
 
 import pytest
@@ -60,6 +61,25 @@ def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answer
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
     run("make", "ci", cwd=project, **env)
     assert (project / "reports" / "promotion.json").is_file()
+    # Batch predictions with the champion the registry now holds, read back as monitoring data.
+    scored = project / "reports" / "batch" / "predictions.csv"
+    run(
+        "make",
+        "predict-batch",
+        cwd=project,
+        INPUT="data/prepared/test.csv",
+        OUTPUT=str(scored),
+        **env,
+    )
+    with scored.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert (
+        len(rows) == len((project / "data" / "prepared" / "test.csv").read_text().splitlines()) - 1
+    )
+    assert {row["model_version"] for row in rows} == {"1"}
+    if answers["serving"] != "fastapi":  # the cheaper builds also monitor the scored batch
+        monitored = run("make", "monitor", cwd=project, CURRENT=str(scored), **env)
+        assert f"in {scored}" in monitored.stdout
     if answers["feature_store"] == "feast":
         built = run("make", "features", cwd=project)  # the stage make ci ran: not run again
         assert "Running stage 'feature_store'" not in built.stdout

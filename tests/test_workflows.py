@@ -88,6 +88,7 @@ def assert_is_entry_point(command: str, project: Path) -> None:
 def test_github_workflows_match_the_github_schema(projects):
     files = github_workflows(projects["github"])
     assert [path.name for path in files] == [
+        "batch.yml",
         "ci.yml",
         "monitor.yml",
         "template-update.yml",
@@ -146,6 +147,7 @@ def test_every_gitlab_script_line_is_a_make_target_or_project_command(projects):
         "train-main",
         "monitor",
         "retrain-on-drift",
+        "predict-batch",
         "template-update",
     }
     blocks = [config["default"], *jobs.values()]

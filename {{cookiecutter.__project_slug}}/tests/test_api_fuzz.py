@@ -12,9 +12,9 @@ from hypothesis import settings as examples
 from schemathesis import GenerationMode
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings
+from {{ cookiecutter.__package_name }}.models.loaded import LoadedModel
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.serving.app import create_app
-from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,9 @@ from {{ cookiecutter.__package_name }}.features.store import (
     open_store,
 )
 {%- if cookiecutter.serving == 'fastapi' %}
+from {{ cookiecutter.__package_name }}.models.loaded import LoadedModel
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.serving.app import create_app
-from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 {%- endif %}
 
 PROJECT_ROOT = Path(__file__).parents[1]

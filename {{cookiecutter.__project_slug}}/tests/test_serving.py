@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings
 from {{ cookiecutter.__package_name }}.data.synthetic import json_records
+from {{ cookiecutter.__package_name }}.models.loaded import LoadedModel
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.serving.app import create_app
-from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 
 
 @pytest.fixture(scope="module")
@@ -488,7 +488,7 @@ def test_the_app_becomes_ready_when_the_registry_comes_back(module_settings, fit
 
 
 def test_a_missing_store_is_never_created(settings, tmp_path):
-    from {{ cookiecutter.__package_name }}.serving.models import load_model
+    from {{ cookiecutter.__package_name }}.models.loaded import load_model
 
     store = tmp_path / "nowhere" / "mlflow.db"
     missing = settings.model_copy(update={"tracking_uri": f"sqlite:///{store}"})

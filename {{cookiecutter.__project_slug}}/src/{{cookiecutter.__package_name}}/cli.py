@@ -243,10 +243,58 @@ def comment_mr(
     typer.echo(f"{action} the model report note")
 
 
+@app.command("predict-batch")
+@stage
+def predict_batch(
+    source: Annotated[
+        Path, typer.Option("--input", envvar="BATCH_INPUT", help="CSV or Parquet file to score.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(envvar="BATCH_OUTPUT", help="Predictions to write (.csv or .parquet)."),
+    ],
+    model_uri: Annotated[
+        str | None, typer.Option(envvar="MODEL_URI", help="Model to use (default: champion).")
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows held in memory at once.")] = 100_000,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing OUTPUT.")] = False,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Score a file with the champion in chunks; rows breaking the contract go to a side file."""
+    from {{ cookiecutter.__package_name }}.models.batch import predict_batch as run
+
+    result = run(
+        _settings(params),
+        source,
+        output,
+        model_uri=model_uri,
+        chunk_rows=chunk_rows,
+        overwrite=overwrite,
+    )
+    typer.echo(
+        f"scored {result.scored:,} of {result.rows:,} rows with model {result.model_version} "
+        f"in {result.seconds:.1f} s ({result.rows / max(result.seconds, 1e-9):,.0f} rows/s): "
+        f"{result.output}"
+    )
+    if result.rejected_path is not None:
+        typer.secho(
+            f"warning: {result.rejected:,} rows break the data contract or cannot be scored; "
+            f"they and the reasons are in {result.rejected_path}",
+            fg="yellow",
+            err=True,
+        )
+    if result.scored == 0:
+        raise ProjectError(f"no row of {source} could be scored; see {result.rejected_path}")
+
+
 @app.command()
 def monitor(
     current: Annotated[
-        Path | None, typer.Option(help="CSV batch to check (default: see params.yaml).")
+        Path | None,
+        typer.Option(
+            envvar="MONITOR_CURRENT",
+            help="CSV or Parquet batch to check, e.g. batch predictions (default: params.yaml).",
+        ),
     ] = None,
     params: ParamsOption = Path("params.yaml"),
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -176,6 +177,14 @@ def category_text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
+def as_numbers(values: pd.Series) -> pd.Series:
+    """Values as float64; text that is no number becomes NaN (one fast pass when all are)."""
+    try:
+        return values.astype("float64")
+    except (ValueError, TypeError):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
 def _lines(mask: pd.Series) -> str:
     labels = mask[mask].index[:MAX_LINES_SHOWN]
     shown = [
@@ -186,43 +195,42 @@ def _lines(mask: pd.Series) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _numeric_problems(
+@dataclass(frozen=True)
+class Failure:
+    """One way a column breaks its spec, and the rows where it does."""
+
+    column: str
+    reason: str  # "values above 100"
+    rows: pd.Series  # True where the row breaks it
+    detail: str = ""  # said after the lines: "; allowed: [...]"
+
+    def message(self) -> str:
+        """'column 'age': values above 100 at lines 7, 9 and 3 more'."""
+        return f"column '{self.column}': {self.reason} at lines {_lines(self.rows)}{self.detail}"
+
+
+def _numeric_failures(
     name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
-) -> list[str]:
-    problems = []
-    numbers = (
-        values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
-    )
-    numbers = numbers.astype("float64")
-    text = numbers.isna() & ~missing
-    if text.any():
-        problems.append(
-            f"column '{name}': expected {spec.type} values, found text at lines {_lines(text)}"
-        )
-    infinite = np.isinf(numbers)
-    if infinite.any():
-        problems.append(f"column '{name}': infinite values at lines {_lines(infinite)}")
+) -> list[Failure]:
+    numbers = as_numbers(values)
+    infinite = pd.Series(np.isinf(numbers), index=values.index)
     finite = numbers.where(~infinite)
+    found = [
+        (f"expected {spec.type} values, found text", numbers.isna() & ~missing),
+        ("infinite values", infinite),
+    ]
     if spec.type == "integer":
-        fractional = finite.notna() & (finite % 1 != 0)
-        if fractional.any():
-            problems.append(
-                f"column '{name}': expected whole numbers at lines {_lines(fractional)}"
-            )
+        found.append(("expected whole numbers", finite.notna() & (finite % 1 != 0)))
     if spec.min is not None:
-        low = finite < spec.min
-        if low.any():
-            problems.append(f"column '{name}': values below {spec.min:g} at lines {_lines(low)}")
+        found.append((f"values below {spec.min:g}", finite < spec.min))
     if spec.max is not None:
-        high = finite > spec.max
-        if high.any():
-            problems.append(f"column '{name}': values above {spec.max:g} at lines {_lines(high)}")
-    return problems
+        found.append((f"values above {spec.max:g}", finite > spec.max))
+    return [Failure(name, reason, rows) for reason, rows in found if rows.any()]
 
 
-def _category_problems(
+def _category_failures(
     name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
-) -> list[str]:
+) -> list[Failure]:
     allowed = spec.categories or ()
     matched = values.isin(allowed) | missing
     if matched.all():
@@ -231,37 +239,53 @@ def _category_problems(
     unknown = ~text.isin([str(category) for category in allowed])
     if not unknown.any():
         return []
-    mask = pd.Series(False, index=values.index)
-    mask[unknown[unknown].index] = True
+    rows = pd.Series(False, index=values.index)
+    rows[unknown[unknown].index] = True
     found = sorted(set(text[unknown].astype(str)))[:MAX_LINES_SHOWN]
-    return [
-        f"column '{name}': unknown categories {found} at lines {_lines(mask)}; allowed: {list(allowed)}"
-    ]
+    return [Failure(name, f"unknown categories {found}", rows, f"; allowed: {list(allowed)}")]
 
 
-def _boolean_problems(name: str, values: pd.Series, missing: pd.Series) -> list[str]:
+def _boolean_failures(name: str, values: pd.Series, missing: pd.Series) -> list[Failure]:
     if pd.api.types.is_bool_dtype(values):
         return []
     text = values[~missing].astype(str).str.strip().str.lower()
     bad = ~text.isin(TRUE_TEXT | FALSE_TEXT)
     if not bad.any():
         return []
-    mask = pd.Series(False, index=values.index)
-    mask[bad[bad].index] = True
-    return [f"column '{name}': expected true/false values at lines {_lines(mask)}"]
+    rows = pd.Series(False, index=values.index)
+    rows[bad[bad].index] = True
+    return [Failure(name, "expected true/false values", rows)]
+
+
+def column_failures(name: str, spec: ColumnSpec, values: pd.Series) -> list[Failure]:
+    """Every way one column breaks its spec, with the rows that break it."""
+    missing = values.isna()
+    if spec.type in ("numeric", "integer"):
+        failures = _numeric_failures(name, spec, values, missing)
+    elif spec.type == "boolean":
+        failures = _boolean_failures(name, values, missing)
+    else:
+        failures = _category_failures(name, spec, values, missing)
+    if not spec.nullable and missing.any():
+        failures.append(Failure(name, "missing values", missing))
+    return failures
 
 
 def column_problems(name: str, spec: ColumnSpec, values: pd.Series) -> list[str]:
-    """Every way one column breaks its spec."""
-    missing = values.isna()
-    if spec.type in ("numeric", "integer"):
-        problems = _numeric_problems(name, spec, values, missing)
-    elif spec.type == "boolean":
-        problems = _boolean_problems(name, values, missing)
-    else:
-        problems = _category_problems(name, spec, values, missing)
-    if not spec.nullable and missing.any():
-        problems.append(f"column '{name}': missing values at lines {_lines(missing)}")
+    """Every way one column breaks its spec, as messages naming the lines."""
+    return [failure.message() for failure in column_failures(name, spec, values)]
+
+
+def row_problems(frame: pd.DataFrame, contract: Contract, columns: Iterable[str]) -> pd.Series:
+    """Per row, what is wrong with it ("" for a valid row): the checks of the whole-file validation,
+    row by row, over ``columns`` (which must be present)."""
+    problems = pd.Series("", index=frame.index, dtype=object)
+    for name in columns:
+        spec = contract.columns[name]
+        for failure in column_failures(name, spec, frame[name]):
+            said = f"{name}: {failure.reason}"
+            rows = failure.rows.to_numpy(dtype=bool)
+            problems[rows] = (problems[rows] + "; " + said).str.removeprefix("; ")
     return problems
 
 

@@ -1,10 +1,12 @@
-"""Ingest: read the raw table (CSV or Parquet), with one-line errors for files that are not tables."""
+"""Ingest: read a table (CSV or Parquet), whole or in chunks, with one-line errors for files
+that are not tables."""
 
 from __future__ import annotations
 
 import csv
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +57,7 @@ def read_table(path: Path) -> pd.DataFrame:
         try:
             frame = pd.read_parquet(path)
         except Exception as error:  # pyarrow raises many types for a damaged file
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise DataValidationError(f"{path} is not a readable Parquet file: {first}") from None
+            raise _parquet_error(path, error) from None
         duplicated = sorted({n for n in frame.columns if list(frame.columns).count(n) > 1})
         if duplicated:
             raise DataValidationError(f"{path}: duplicated column names {duplicated}")
@@ -69,6 +68,52 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(handle, encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"{path} is empty; restore it with `make pull`") from None
+    except UnicodeDecodeError:
+        raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
+    except pd.errors.ParserError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise DataValidationError(f"{path} is not valid CSV: {first_line}") from None
+
+
+def _parquet_error(path: Path, error: Exception) -> DataValidationError:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DataValidationError(f"{path} is not a readable Parquet file: {first}")
+
+
+def _parquet_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
+    import pyarrow.parquet as pq
+
+    try:
+        reader = pq.ParquetFile(path)
+        total, done = max(reader.metadata.num_rows, 1), 0
+        for batch in reader.iter_batches(batch_size=rows):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(done, done + len(frame))
+            done += len(frame)
+            yield frame, done / total
+    except DataValidationError:
+        raise
+    except Exception as error:  # pyarrow raises many types for a damaged file
+        raise _parquet_error(path, error) from None
+
+
+def read_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
+    """Read a CSV or Parquet file ``rows`` at a time; yield each chunk (index: row positions
+    in the file) with the share of the file read so far. CSV values stay text, so every chunk
+    has the same column types whatever its values; the contract's checks read the text."""
+    if not path.is_file():
+        raise DataValidationError(f"{path} does not exist")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        yield from _parquet_chunks(path, rows)
+        return
+    _check_text_header(path)
+    size = max(path.stat().st_size, 1)
+    try:
+        with path.open("rb") as handle:
+            for frame in pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8"):
+                yield frame, min(handle.tell() / size, 1.0)
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(f"{path} is empty: no header row") from None
     except UnicodeDecodeError:
         raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
     except pd.errors.ParserError as error:

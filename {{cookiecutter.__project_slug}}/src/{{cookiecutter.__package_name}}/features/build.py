@@ -15,6 +15,7 @@ from {{ cookiecutter.__package_name }}.config import Settings, Split
 from {{ cookiecutter.__package_name }}.data.contract import (
     Contract,
     as_boolean,
+    as_numbers,
     category_text,
 )
 
@@ -40,7 +41,7 @@ def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         values = frame[name]
         if contract.columns[name].type == "boolean" and not pd.api.types.is_numeric_dtype(values):
             values = values.map(as_boolean)
-        out[name] = pd.to_numeric(values).astype("float64")
+        out[name] = as_numbers(values)
     for name in categorical:
         text = category_text(frame[name])
         out[name] = text.astype(object).where(text.notna(), np.nan)

@@ -60,6 +60,10 @@ class Regression:
         """What the API returns for each record."""
         return [{"prediction": round(float(value), 4)} for value in scores]
 
+    def columns(self, scores: np.ndarray) -> dict[str, np.ndarray]:
+        """What the API returns, as columns (batch inference writes these)."""
+        return {"prediction": np.asarray(scores, dtype=float)}
+
     def signal(self, scores: np.ndarray) -> np.ndarray:
         """One number per row for the prediction-shift test: the prediction."""
         return np.asarray(scores, dtype=float)
@@ -180,6 +184,18 @@ class Classification:
             }
             for index, row in zip(predicted, scores, strict=True)
         ]
+
+    def columns(self, scores: np.ndarray) -> dict[str, np.ndarray]:
+        """What the API returns, as columns: the label (as text), its probability, and each
+        class's probability in ``probability_<class>``."""
+        predicted = self.predicted(scores)
+        names = [str(label) for label in self.classes]
+        out = {
+            "prediction": np.asarray(names, dtype=object)[predicted],
+            "probability": scores[np.arange(len(scores)), predicted],
+        }
+        out |= {f"probability_{name}": scores[:, index] for index, name in enumerate(names)}
+        return out
 
     def signal(self, scores: np.ndarray) -> np.ndarray:
         """Binary: the positive class's probability; multi-class: the top probability."""

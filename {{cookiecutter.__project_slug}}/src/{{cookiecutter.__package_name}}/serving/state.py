@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from {{ cookiecutter.__package_name }}.config import ServingSettings, Settings
+from {{ cookiecutter.__package_name }}.models.loaded import LoadedModel
 from {{ cookiecutter.__package_name }}.serving.batching import MicroBatcher
 from {{ cookiecutter.__package_name }}.serving.metrics import ServingMetrics
-from {{ cookiecutter.__package_name }}.serving.models import LoadedModel
 from {{ cookiecutter.__package_name }}.serving.prediction_log import PredictionLogger
 
 Loader = Callable[[Settings, ServingSettings], tuple[LoadedModel, LoadedModel | None]]
