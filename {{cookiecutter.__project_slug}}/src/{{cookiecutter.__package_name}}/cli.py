@@ -165,6 +165,35 @@ def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
 
 @app.command()
 @stage
+def tune(
+    apply: Annotated[
+        bool, typer.Option(help="Write the best parameters into params.yaml.")
+    ] = False,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Search the hyperparameters in params.yaml's tune.space (cross-validation on train only)."""
+    from {{ cookiecutter.__package_name }}.models.tune import tune as run
+
+    settings = _settings(params)
+    report = run(settings, apply=apply, params_path=params).report
+    trials = ", ".join(f"{count} {state}" for state, count in report["trials"].items())
+    typer.echo(f"study {report['study']}: {trials}")
+    metric, best, baseline = report["metric"], report["best"], report["baseline"]
+    if baseline is not None:
+        typer.echo(f"params.yaml's values (trial 0): cv {metric} {baseline['value']:.4f}")
+    if best is not None:
+        typer.echo(f"best (trial {best['trial']}): cv {metric} {best['value']:.4f}")
+        for key, value in best["params"].items():
+            typer.echo(f"  {key}: {value}")
+    typer.echo(f"report: {settings.path(settings.params.tune.report_path)}")  # type: ignore[union-attr]
+    if report["applied"]:
+        typer.echo(f"wrote them to {params}; `make repro` trains them, `make register` gates them")
+    elif best is not None:
+        typer.echo("`make tune APPLY=1` writes them to params.yaml")
+
+
+@app.command()
+@stage
 def register(
     params: ParamsOption = Path("params.yaml"),
     allow_uncommitted: Annotated[

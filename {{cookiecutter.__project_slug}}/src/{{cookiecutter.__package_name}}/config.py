@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from {{ cookiecutter.__package_name }}.data.contract import (
     Contract,
@@ -129,6 +136,54 @@ class FeatureStoreParams(Section):
         return self.dir / "features.parquet"
 
 
+class SearchRange(Section):
+    """One dimension of the tuning search: a range (``low``, ``high``, ``log``) or ``choices``."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    choices: tuple[str | int | float | bool, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> SearchRange:
+        ranged = self.low is not None and self.high is not None
+        if self.choices is not None:
+            if self.low is not None or self.high is not None or self.log:
+                raise ValueError("give either choices or low/high, not both")
+        elif not ranged:
+            raise ValueError("give low and high (a range) or choices")
+        elif self.low >= self.high:  # type: ignore[operator]
+            raise ValueError(f"low {self.low} must be below high {self.high}")
+        elif self.log and self.low <= 0:  # type: ignore[operator]
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class TuneParams(Section):
+    n_trials: int = Field(gt=0)
+    timeout_seconds: float = Field(gt=0)
+    cv_folds: int = Field(ge=2, le=20)
+    n_jobs: int = Field(ge=-1, le=64)  # -1: one trial per core
+    storage: str
+    report_path: Path
+    space: dict[str, SearchRange] = Field(min_length=1)
+
+    @field_validator("space")
+    @classmethod
+    def _model_keys(cls, space: dict[str, SearchRange]) -> dict[str, SearchRange]:
+        outside = [key for key in space if not key.startswith("model.")]
+        if outside:
+            raise ValueError(f"tune only model parameters (keys under model.), not {outside}")
+        return space
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _not_zero(cls, n_jobs: int) -> int:
+        if n_jobs == 0:
+            raise ValueError("give the number of trials at once (1, 2, ...) or -1 for one per core")
+        return n_jobs
+
+
 class MlflowParams(Section):
     experiment: str
     registered_model: str
@@ -145,6 +200,7 @@ class Params(Section):
     monitoring: MonitoringParams
     mlflow: MlflowParams
     feature_store: FeatureStoreParams | None = None  # the feature_store answer `feast` adds it
+    tune: TuneParams | None = None  # `make tune` needs it
 
 
 class Settings(Section):

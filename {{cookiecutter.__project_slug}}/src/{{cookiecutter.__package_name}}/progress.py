@@ -21,6 +21,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.started = self.last_line = time.perf_counter()
         self.done, self.fraction, self.note = 0, 0.0, ""
+        self._said = -1  # the count the last plain line showed
         self._bar: Any = None
         self._task: Any = None
 
@@ -49,6 +50,10 @@ class Progress:
         """Units per second so far."""
         return self.done / max(time.perf_counter() - self.started, 1e-9)
 
+    def _rate_text(self) -> str:
+        rate = self.rate
+        return f"{rate:,.0f} {self.unit}/s" if rate >= 10 else f"{rate:.2f} {self.unit}/s"
+
     def _seconds_left(self) -> float:
         elapsed = time.perf_counter() - self.started
         return elapsed * (1 - self.fraction) / self.fraction if self.fraction > 0 else float("nan")
@@ -61,20 +66,20 @@ class Progress:
                 self._task,
                 completed=self.fraction,
                 done=f"{done:,} {self.unit}",
-                rate=f"{self.rate:,.0f} {self.unit}/s",
+                rate=self._rate_text(),
                 note=note,
             )
         elif time.perf_counter() - self.last_line >= self.every:
             self._line()
 
     def _line(self) -> None:
-        self.last_line = time.perf_counter()
+        self.last_line, self._said = time.perf_counter(), self.done
         left = self._seconds_left()
         left_text = f", ~{left:.0f} s left" if left == left and self.fraction < 1 else ""
         note = f"; {self.note}" if self.note else ""
         print(
             f"{self.label}: {self.done:,} {self.unit} ({self.fraction:.0%}), "
-            f"{self.rate:,.0f} {self.unit}/s{left_text}{note}",
+            f"{self._rate_text()}{left_text}{note}",
             file=self.stream,
             flush=True,
         )
@@ -87,5 +92,5 @@ class Progress:
     ) -> None:
         if self._bar is not None:
             self._bar.stop()
-        elif kind is None:
+        elif kind is None and self._said != self.done:  # the last count not said yet
             self._line()

@@ -1,0 +1,142 @@
+"""Tuning: a small study beats or matches params.yaml, on the training split only, resumably."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.__package_name }}.config import TuneParams, load_settings
+from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.features.build import add_features
+from {{ cookiecutter.__package_name }}.models import tune as tuning
+from {{ cookiecutter.__package_name }}.models.tasks import task_for
+
+PROJECT_ROOT = Path(__file__).parents[1]
+SPACE = {
+    "model.hist_gradient_boosting.learning_rate": {"low": 0.03, "high": 0.3, "log": True},
+    "model.hist_gradient_boosting.max_iter": {"low": 20, "high": 150},
+    "model.hist_gradient_boosting.max_leaf_nodes": {"low": 4, "high": 31},
+    "model.linear.alpha": {"low": 0.01, "high": 10.0, "log": True},
+}
+
+
+def small_study(settings, n_trials, space=SPACE):
+    """``settings`` with a quick study (2 folds) over ``space``, stored in its folder."""
+    search = TuneParams.model_validate(
+        {
+            "n_trials": n_trials,
+            "timeout_seconds": 120,
+            "cv_folds": 2,
+            "n_jobs": 1,
+            "storage": "sqlite:///optuna.db",
+            "report_path": "reports/tuning.json",
+            "space": space,
+        }
+    )
+    return settings.model_copy(
+        update={"params": settings.params.model_copy(update={"tune": search})}
+    )
+
+
+@pytest.fixture
+def splits(settings, sample):
+    """Train and test feature splits in the settings' folder; the test split's ids."""
+    frame = add_features(sample, settings.contract)
+    settings.features("train").parent.mkdir(parents=True, exist_ok=True)
+    frame.iloc[:300].to_csv(settings.features("train"), index=False)
+    frame.iloc[300:].to_csv(settings.features("test"), index=False)
+    return frame.iloc[:300], frame.iloc[300:]
+
+
+def test_a_small_study_matches_or_beats_params_yaml_on_the_training_split_only(
+    settings, splits, monkeypatch
+):
+    train, test = splits
+    read = []
+    original = tuning.read_features
+    monkeypatch.setattr(
+        tuning, "read_features", lambda s, split: read.append(split) or original(s, split)
+    )
+    result = tuning.tune(small_study(settings, 4))
+    report = result.report
+
+    assert read == ["train"]  # the holdout is never read
+    assert report["training_rows"] == len(train)
+    ids = [name for name, spec in settings.contract.columns.items() if spec.role == "id"]
+    if ids:  # the rows used are the training rows, by id
+        assert set(result.row_ids) == set(train[ids[0]])
+        assert not set(result.row_ids) & set(test[ids[0]])
+    higher = task_for(settings).higher_is_better[report["metric"]]
+    assert report["direction"] == ("maximize" if higher else "minimize")
+    best, baseline = report["best"]["value"], report["baseline"]["value"]
+    assert best >= baseline if higher else best <= baseline
+    hyper = settings.params.model.hyperparameters()
+    assert report["baseline"]["params"] == {
+        f"model.{settings.params.model.type}.{key}": value
+        for key, value in hyper.items()
+        if f"model.{settings.params.model.type}.{key}" in SPACE
+    }  # trial 0 is params.yaml; model.linear.* is not searched for another model type
+    assert sum(report["trials"].values()) == 4
+
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    children = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=f"tags.mlflow.parentRunId = '{report['mlflow_parent_run']}'",
+    )
+    assert sorted(children["tags.mlflow.runName"]) == [f"trial {n}" for n in range(4)]
+    parent = mlflow.get_run(report["mlflow_parent_run"])
+    assert parent.data.metrics[f"best_cv_{report['metric']}"] == pytest.approx(best)
+    assert report["mlflow_seconds_per_trial"] > 0
+
+
+def test_a_study_resumes_where_it_stopped_and_applies_only_when_asked(settings, splits):
+    first = tuning.tune(small_study(settings, 2)).report
+    params_path = settings.root / "params.yaml"
+    shutil.copy(PROJECT_ROOT / "params.yaml", params_path)
+    before = params_path.read_text()
+    second = tuning.tune(small_study(settings, 3), params_path=params_path).report
+    assert second["study"] == first["study"]
+    assert sum(second["trials"].values()) == 3  # one more trial, not three
+    assert params_path.read_text() == before  # nothing applied unless asked
+
+    third = tuning.tune(small_study(settings, 3), apply=True, params_path=params_path).report
+    assert sum(third["trials"].values()) == 3 and third["applied"]
+    written = yaml.safe_load(params_path.read_text())
+    for key, value in third["best"]["params"].items():
+        node = written
+        for part in key.split("."):
+            node = node[part]
+        assert node == pytest.approx(value)
+    assert "# or linear" in params_path.read_text()  # comments kept
+
+
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [
+        ({"seed": {"low": 1, "high": 5}}, "tune only model parameters"),
+        ({"model.linear.alpha": {"low": 5.0, "high": 1.0}}, "must be below high"),
+        ({"model.linear.alpha": {"low": 0.0, "high": 1.0, "log": True}}, "log range needs low > 0"),
+        ({"model.linear.alpha": {"low": 0.1}}, "give low and high"),
+        ({"model.type": {"choices": ["linear"], "low": 1, "high": 2}}, "not both"),
+    ],
+)
+def test_a_bad_search_space_is_one_line_naming_the_key(tmp_path, space, message):
+    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("raw"))
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params["tune"]["space"] = space
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ProjectError, match=f"tune.space.*{message}"):
+        load_settings(tmp_path / "params.yaml")
+
+
+def test_a_space_key_params_yaml_lacks_is_refused(settings, splits):
+    space = {"model.hist_gradient_boosting.depth": {"low": 1, "high": 5}}
+    with pytest.raises(
+        ProjectError, match=r"'model\.hist_gradient_boosting\.depth' is not in params"
+    ):
+        tuning.tune(small_study(settings, 1, space))
