@@ -24,9 +24,9 @@ BUILDABLE = {**choice_values(), "python_version": ("3.10", "3.11")}
 BUILDABLE.pop("license")
 CONFIGURATIONS = pairwise(BUILDABLE)
 PIPELINE_FILES = {
-    "kubeflow": "pipeline.yaml",
-    "azureml": "azureml-pipeline.yml",
-    "sagemaker": "sagemaker-pipeline.json",
+    "kubeflow": ("pipeline.yaml", "batch-pipeline.yaml"),
+    "azureml": ("azureml-pipeline.yml", "azureml-batch.yml"),
+    "sagemaker": ("sagemaker-pipeline.json", "sagemaker-batch.json"),
 }
 
 
@@ -101,5 +101,5 @@ def test_configuration_builds_and_runs_its_own_ci(tmp_path, environments, answer
     if answers["orchestrator"] != "none":
         # The definition compiles from the project as CI leaves it (data tracked, model trained).
         run("make", "pipeline", "PIPELINE_IMAGE=registry.example.com/demo:1", cwd=project)
-        compiled = (project / PIPELINE_FILES[answers["orchestrator"]]).read_text()
-        assert "registry.example.com/demo:1" in compiled
+        for name in PIPELINE_FILES[answers["orchestrator"]]:  # training, batch predictions
+            assert "registry.example.com/demo:1" in (project / name).read_text()

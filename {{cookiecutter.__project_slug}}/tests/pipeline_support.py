@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -121,3 +122,40 @@ def assert_pipeline_ran(settings: Settings, artifacts: Path) -> None:
         assert metrics["roc_auc"] > 0.5
     assert (artifacts / "train" / settings.params.train.model_path).stat().st_size > 0
     assert not (artifacts / "train" / "data").exists()  # a step saves only its own outputs
+
+
+def logged_model(fitted: Any, store: str) -> str:
+    """``fitted`` logged to the MLflow ``store``: the model URI a batch step scores with."""
+    import mlflow
+
+    from {{ cookiecutter.__package_name }}.models.train import (
+        pip_requirements,
+        trusted_types,
+    )
+
+    mlflow.set_tracking_uri(store)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            fitted,
+            name="model",
+            pip_requirements=pip_requirements(),
+            skops_trusted_types=trusted_types(fitted),
+        )
+    return str(info.model_uri)
+
+
+def batch_records(settings: Settings, folder: Path) -> Path:
+    """A file to score: 50 records in the contract's shape."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "records.csv"
+    synthetic_frame(settings.contract, 50, seed=3).to_csv(path, index=False)
+    return path
+
+
+def assert_batch_scored(predictions: Path, model_uri: str) -> None:
+    """The batch step wrote a prediction for each of the 50 records, with that model."""
+    import pandas as pd
+
+    frame = pd.read_parquet(predictions)
+    assert len(frame) == 50 and frame["prediction"].notna().all()
+    assert set(frame["model_version"]) == {model_uri}

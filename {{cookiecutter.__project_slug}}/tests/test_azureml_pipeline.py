@@ -13,6 +13,7 @@ import yaml
 
 from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.orchestration.azureml_pipeline import (
+    compile_batch_job,
     compile_job,
     data_input_name,
 )
@@ -20,10 +21,13 @@ from {{ cookiecutter.__package_name }}.orchestration.azureml_pipeline import (
 from pipeline_support import (
     IMAGE,
     PROJECT_ROOT,
+    assert_batch_scored,
     assert_pipeline_ran,
+    batch_records,
     container,
     dvc_edges,
     fast_parameters,
+    logged_model,
     raw_data,
     run_step_command,
     stage_parameters,
@@ -138,3 +142,25 @@ def test_the_compiled_commands_run_the_pipeline_in_bare_folders(
         )
         run_step_command(shlex.split(command), container(tmp_path / name), env)
     assert_pipeline_ran(project_settings, artifacts)
+
+
+def test_the_batch_job_validates_and_its_command_scores_the_input(
+    tmp_path, project_settings, fitted, mlflow_store
+):
+    from azure.ai.ml import load_job
+
+    root = container(tmp_path / "project")
+    records = batch_records(project_settings, root / "data" / "prepared")
+    path = compile_batch_job(root, IMAGE, root / "azureml-batch.yml", compute="azureml:test")
+    result = load_job(path)._validate()
+    assert result.passed, result.error_messages
+    job = yaml.safe_load(path.read_text())
+    assert job["inputs"]["records"] == {"type": "uri_file", "path": "./data/prepared/test.csv"}
+    assert job["environment"] == {"image": IMAGE} and job["compute"] == "azureml:test"
+
+    model_uri = logged_model(fitted, mlflow_store)
+    values = {"inputs.records": str(records), "outputs.predictions": str(tmp_path / "out")}
+    command = BINDING.sub(lambda m: values[f"{m.group(1)}.{m.group(2)}"], job["command"])
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store, "MODEL_URI": model_uri}
+    run_step_command(shlex.split(command), container(tmp_path / "container"), env)
+    assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

@@ -165,3 +165,32 @@ def test_bad_batches_are_refused_in_one_line_and_write_nothing(
     with pytest.raises(ProjectError, match="exists; remove it or pass --overwrite"):
         batch.predict_batch(module_settings, source, output)
     assert output.read_text() == "yesterday's predictions"
+
+
+def test_the_command_warns_about_rejected_rows_and_fails_when_none_can_be_scored(
+    module_settings, champion, sample, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from {{ cookiecutter.__package_name }} import cli
+
+    monkeypatch.setattr(cli, "_settings", lambda params: module_settings)
+    frame, bad = broken(sample, module_settings.contract)
+    source = tmp_path / "records.csv"
+    frame.to_csv(source, index=False)
+
+    def run(output):
+        result = CliRunner().invoke(
+            cli.app, ["predict-batch", "--input", str(source), "--output", str(output)]
+        )
+        return result.exit_code, result.output
+
+    code, output = run(tmp_path / "all.csv")
+    assert code == 0 and f"warning: {len(bad)} rows break the data contract" in output
+    frame.loc[sorted(bad)].to_csv(source, index=False)  # only broken rows
+    code, output = run(tmp_path / "none.csv")
+    assert code == 1 and f"error: no row of {source} could be scored" in output
+    assert not (tmp_path / "none.csv").exists()  # no empty predictions file
+    assert len(pd.read_csv(tmp_path / "none.rejected.csv")) == len(bad)  # but the reasons
+    code, output = run(tmp_path / "predictions.txt")
+    assert code == 1 and output.startswith("error: OUTPUT") and output.count("\n") == 1

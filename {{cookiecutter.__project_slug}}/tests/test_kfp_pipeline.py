@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from graphlib import TopologicalSorter
@@ -10,17 +11,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
+from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import (
+    compile_batch_pipeline,
+    compile_pipeline,
+)
 from {{ cookiecutter.__package_name }}.orchestration.stages import run_step
 
 from pipeline_support import (
     FAST,
     IMAGE,
     PROJECT_ROOT,
+    assert_batch_scored,
     assert_pipeline_ran,
+    batch_records,
     container,
     dvc_edges,
+    logged_model,
     raw_data,
+    run_step_command,
     stage_parameters,
 )
 
@@ -102,3 +110,34 @@ def test_pipeline_parameters_are_params_yaml(compiled):
     assert set(parameters) == set(expected)
     for name, value in expected.items():
         assert parameters[name]["defaultValue"] == value, name
+
+
+def test_the_batch_pipeline_imports_the_input_and_its_step_scores_it(
+    tmp_path, project_settings, fitted, mlflow_store
+):
+    compiled = yaml.safe_load(compile_batch_pipeline(IMAGE, tmp_path / "batch.yaml").read_text())
+    tasks = compiled["root"]["dag"]["tasks"]
+    assert tasks["predict-batch"]["dependentTasks"] == ["importer"]
+    assert all(task["cachingOptions"] == {} for task in tasks.values())  # always runs
+    assert set(compiled["root"]["inputDefinitions"]["parameters"]) == {"input_uri", "model_uri"}
+    step = compiled["deploymentSpec"]["executors"]["exec-predict-batch"]["container"]
+    assert step["image"] == IMAGE
+
+    # The step's command with KFP's placeholders filled, run as its container would.
+    records = batch_records(project_settings, tmp_path / "input")
+    model_uri = logged_model(fitted, mlflow_store)
+    filled = {
+        "{{ '{{' }}$.inputs.artifacts['records'].path{{ '}}' }}": str(records),
+        "{{ '{{' }}$.outputs.artifacts['predictions'].path{{ '}}' }}": str(tmp_path / "out"),
+        "{{ '{{' }}$.inputs.parameters['model_uri']{{ '}}' }}": model_uri,
+    }
+
+    def fill(argument: str) -> str:
+        if argument.startswith('{"Concat"'):
+            return "".join(filled.get(part, part) for part in json.loads(argument)["Concat"])
+        return filled.get(argument, argument)
+
+    command = step["command"] + [fill(argument) for argument in step["args"]]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store}
+    run_step_command(command, container(tmp_path / "container"), env)
+    assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

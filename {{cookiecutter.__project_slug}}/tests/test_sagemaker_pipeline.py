@@ -12,16 +12,20 @@ import pytest
 import yaml
 
 from {{ cookiecutter.__package_name }}.orchestration.sagemaker_pipeline import (
+    compile_batch_pipeline,
     compile_pipeline,
 )
 
 from pipeline_support import (
     IMAGE,
     PROJECT_ROOT,
+    assert_batch_scored,
     assert_pipeline_ran,
+    batch_records,
     container,
     dvc_edges,
     fast_parameters,
+    logged_model,
     raw_data,
     run_step_command,
     stage_parameters,
@@ -119,3 +123,45 @@ def test_the_compiled_steps_run_the_pipeline_in_bare_folders(
         raw_data(project_settings, root / Path(project_settings.params.data.raw_path).parent)
         run_step_command(command, root, env)
     assert_pipeline_ran(project_settings, artifacts)
+
+
+def test_the_batch_pipeline_is_one_step_that_scores_the_s3_file(
+    tmp_path, project_settings, fitted, mlflow_store
+):
+    output = compile_batch_pipeline(IMAGE, tmp_path / "sagemaker-batch.json")
+    definition = json.loads(output.read_text())
+    parameters = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    assert set(parameters) == {
+        "RoleArn",
+        "InputUri",
+        "InputFile",
+        "OutputUri",
+        "ModelUri",
+        "InstanceType",
+    }
+    [step] = definition["Steps"]
+    arguments = step["Arguments"]
+    assert arguments["AppSpecification"]["ImageUri"] == IMAGE
+    [source] = arguments["ProcessingInputs"]
+    [target] = arguments["ProcessingOutputConfig"]["Outputs"]
+
+    # The step as SageMaker runs it: the S3 file downloaded under the input's local path.
+    model_uri = logged_model(fitted, mlflow_store)
+    given = {**parameters, "InputUri": "s3://bucket/batch", "ModelUri": model_uri}
+    assert resolve(source["S3Input"]["S3Uri"], given) == "s3://bucket/batch/records.csv"
+    local = {
+        source["S3Input"]["LocalPath"]: tmp_path / "input",
+        target["S3Output"]["LocalPath"]: tmp_path / "out",
+    }
+    batch_records(project_settings, tmp_path / "input")
+
+    def on_disk(argument: str) -> str:
+        folder = next((path for path in local if argument.startswith(path)), None)
+        return argument if folder is None else str(local[folder]) + argument[len(folder) :]
+
+    command = arguments["AppSpecification"]["ContainerEntrypoint"] + [
+        on_disk(resolve(a, given)) for a in arguments["AppSpecification"]["ContainerArguments"]
+    ]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store}
+    run_step_command(command, container(tmp_path / "container"), env)
+    assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -45,6 +46,9 @@ def _alert(settings: Settings, event: str, message: str) -> None:
 
 
 def _settings(params: Path) -> Settings:
+    image_root = os.environ.get("PIPELINE_ROOT")  # in a pipeline image: the project's folder
+    if image_root and not params.is_absolute() and not params.exists():
+        params = Path(image_root) / params
     if not params.exists():
         raise ProjectError(f"{params} does not exist; run from the project root")
     return load_settings(params)
@@ -312,8 +316,6 @@ def predict_batch(
             fg="yellow",
             err=True,
         )
-    if result.scored == 0:
-        raise ProjectError(f"no row of {source} could be scored; see {result.rejected_path}")
 
 
 @app.command()
@@ -427,6 +429,9 @@ def compare_models(params: ParamsOption = Path("params.yaml")) -> None:
 
 
 ImageOption = Annotated[str, typer.Option(help="Container image every step runs in.")]
+BatchOutputOption = Annotated[
+    Path | None, typer.Option(help="Also write the batch-predictions job's definition here.")
+]
 
 
 @stage
@@ -435,11 +440,17 @@ def kfp_compile(
     output: Annotated[Path, typer.Option(help="Where to write the pipeline YAML.")] = Path(
         "pipeline.yaml"
     ),
+    batch_output: BatchOutputOption = None,
 ) -> None:
-    """Compile dvc.yaml into a Kubeflow pipeline (one step per stage)."""
-    from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import compile_pipeline
+    """Compile dvc.yaml into a Kubeflow pipeline (one step per stage), and the batch job."""
+    from {{ cookiecutter.__package_name }}.orchestration.kfp_pipeline import (
+        compile_batch_pipeline,
+        compile_pipeline,
+    )
 
     typer.echo(f"wrote {compile_pipeline(Path('.'), image, output)}")
+    if batch_output is not None:
+        typer.echo(f"wrote {compile_batch_pipeline(image, batch_output)}")
 
 
 @stage
@@ -451,14 +462,20 @@ def azureml_compile(
     compute: Annotated[
         str | None, typer.Option(help="Compute target (default azureml:cpu-cluster).")
     ] = None,
+    batch_output: BatchOutputOption = None,
 ) -> None:
-    """Compile dvc.yaml into an Azure ML pipeline job (one command job per stage)."""
+    """Compile dvc.yaml into an Azure ML pipeline job (one command job per stage), and the
+    batch job."""
     from {{ cookiecutter.__package_name }}.orchestration.azureml_pipeline import (
         DEFAULT_COMPUTE,
+        compile_batch_job,
         compile_job,
     )
 
-    typer.echo(f"wrote {compile_job(Path('.'), image, output, compute or DEFAULT_COMPUTE)}")
+    target = compute or DEFAULT_COMPUTE
+    typer.echo(f"wrote {compile_job(Path('.'), image, output, target)}")
+    if batch_output is not None:
+        typer.echo(f"wrote {compile_batch_job(Path('.'), image, batch_output, target)}")
 
 
 @stage
@@ -467,13 +484,18 @@ def sagemaker_compile(
     output: Annotated[Path, typer.Option(help="Where to write the definition JSON.")] = Path(
         "sagemaker-pipeline.json"
     ),
+    batch_output: BatchOutputOption = None,
 ) -> None:
-    """Compile dvc.yaml into a SageMaker pipeline (one processing step per stage)."""
+    """Compile dvc.yaml into a SageMaker pipeline (one processing step per stage), and the
+    batch job."""
     from {{ cookiecutter.__package_name }}.orchestration.sagemaker_pipeline import (
+        compile_batch_pipeline,
         compile_pipeline,
     )
 
     typer.echo(f"wrote {compile_pipeline(Path('.'), image, output)}")
+    if batch_output is not None:
+        typer.echo(f"wrote {compile_batch_pipeline(image, batch_output)}")
 
 
 def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]:

@@ -98,14 +98,17 @@ class _AtomicTable:
             self._writer = True
         self.rows += len(frame)
 
-    def commit(self) -> None:
+    def _close(self) -> None:
         if self.parquet and self._writer is not None:
             self._writer.close()
+            self._writer = None
+
+    def commit(self) -> None:
+        self._close()
         os.replace(self.temporary, self.target)
 
     def discard(self) -> None:
-        if self.parquet and self._writer is not None:
-            self._writer.close()
+        self._close()
         self.temporary.unlink(missing_ok=True)
 
 
@@ -195,7 +198,7 @@ def predict_batch(
     if not source.is_file():
         raise ProjectError(f"INPUT {source} does not exist")
     _check_paths(source, output, overwrite=overwrite)
-    model = _load(settings, model_uri)
+    model = _load(settings, model_uri or None)  # an empty URI (a pipeline's default): champion
     started = time.perf_counter()  # the scoring (loading the model takes ~2 s more)
     contract = model.contract
     metadata = {
@@ -218,12 +221,17 @@ def predict_batch(
                 progress.update(scored.rows + rejected.rows, fraction)
         if scored.rows + rejected.rows == 0:
             raise ProjectError(f"INPUT {source} has no rows")
-        scored.commit()
         if rejected.rows:
             rejected.commit()
         else:
             rejected.discard()
             rejected_path(output).unlink(missing_ok=True)  # a side file from an earlier run
+        if scored.rows == 0:
+            raise ProjectError(
+                f"no row of {source} could be scored: all {rejected.rows:,} break the data "
+                f"contract or cannot be scored; see {rejected_path(output)}"
+            )
+        scored.commit()
     except BaseException:
         scored.discard()
         rejected.discard()

@@ -8,6 +8,11 @@ pipeline input whose value is its value in params.yaml (override one at submit t
 whose path is the local file, which `az ml job create` uploads; point it at a registered
 data asset instead with `--set inputs.<name>.path=azureml:<asset>:<version>`.
 
+`build_batch_job` is the batch-predictions job as one command job: it scores the file in its
+`records` input (a local file `az ml job create` uploads, or `--set
+inputs.records.path=azureml:<asset>:<version>`) with the champion (MODEL_URI in
+`environment_variables` picks another) into its `predictions` folder.
+
 The YAML is written directly (no SDK needed to compile); the tests load it with
 `azure.ai.ml.load_job`, the SDK's own parser and validator.
 """
@@ -25,6 +30,7 @@ import yaml
 
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.orchestration.stages import (
+    BATCH_OUTPUT_FILE,
     PipelineSpec,
     Stage,
     data_inputs,
@@ -34,6 +40,9 @@ from {{ cookiecutter.__package_name }}.orchestration.stages import (
 )
 
 PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-training"
+BATCH_JOB_NAME = "{{ cookiecutter.__project_slug }}-batch"
+COMMAND_SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json"
+DEFAULT_BATCH_INPUT = "data/prepared/test.csv"  # the held-out split: a batch to try it on
 DESCRIPTION = metadata("{{ cookiecutter.__project_slug }}")["Summary"]  # from pyproject.toml
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
 WORKSPACE = "workspace"
@@ -112,5 +121,37 @@ def build_job(root: Path, image: str, compute: str, relative_to: Path) -> dict[s
 def compile_job(root: Path, image: str, output: Path, compute: str = DEFAULT_COMPUTE) -> Path:
     """Write the pipeline job YAML to ``output``."""
     job = build_job(root, image, compute, relative_to=output.resolve().parent)
+    output.write_text(yaml.safe_dump(job, sort_keys=False, width=1000), encoding="utf-8")
+    return output
+
+
+def build_batch_job(image: str, compute: str, records: str) -> dict[str, Any]:
+    """The batch-predictions command job; ``records`` is the default input path."""
+    command = [
+        "{{ cookiecutter.__package_name }}",
+        "predict-batch",
+        "--input",
+        binding("inputs.records"),
+        "--output",
+        f"{binding('outputs.predictions')}/{BATCH_OUTPUT_FILE}",
+    ]
+    return {
+        "$schema": COMMAND_SCHEMA,
+        "type": "command",
+        "display_name": BATCH_JOB_NAME,
+        "experiment_name": BATCH_JOB_NAME,
+        "description": DESCRIPTION,
+        "command": shlex.join(command),
+        "environment": {"image": image},
+        "compute": compute,
+        "inputs": {"records": {"type": "uri_file", "path": records}},
+        "outputs": {"predictions": {"type": "uri_folder"}},
+    }
+
+
+def compile_batch_job(root: Path, image: str, output: Path, compute: str = DEFAULT_COMPUTE) -> Path:
+    """Write the batch-predictions command job YAML to ``output``."""
+    local = os.path.relpath(root / DEFAULT_BATCH_INPUT, output.resolve().parent)
+    job = build_batch_job(image, compute, f"./{Path(local).as_posix()}")
     output.write_text(yaml.safe_dump(job, sort_keys=False, width=1000), encoding="utf-8")
     return output

@@ -1,5 +1,9 @@
 """Kubeflow Pipelines definition built from dvc.yaml and params.yaml.
 
+`build_batch_pipeline` is the batch-predictions job as a pipeline of one step: it imports
+the file at the run's `input_uri` (gs://, s3://...) and scores it with the champion (or the
+run's `model_uri`) into the step's `predictions` dataset.
+
 One container component per dvc.yaml stage runs `{{ cookiecutter.__package_name }} pipeline-step <stage>`
 in the project's image. A stage's inputs are the output artifacts of the stages it depends
 on, so the KFP graph has the same edges as `dvc dag`. Every parameter the stages use is a
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.__package_name }}.orchestration.stages import (
+    BATCH_OUTPUT_FILE,
     PipelineSpec,
     Stage,
     parameter_name,
@@ -27,6 +32,7 @@ from {{ cookiecutter.__package_name }}.orchestration.stages import (
 )
 
 PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-training"
+BATCH_PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-batch"
 DESCRIPTION = metadata("{{ cookiecutter.__project_slug }}")["Summary"]  # from pyproject.toml
 WORKSPACE = "workspace"
 
@@ -95,4 +101,45 @@ def compile_pipeline(root: Path, image: str, output: Path) -> Path:
     from kfp import compiler
 
     compiler.Compiler().compile(build_pipeline(root, image), str(output))
+    return output
+
+
+def build_batch_pipeline(image: str) -> Any:
+    """The batch-predictions pipeline: import the input file, score it in ``image``."""
+    from kfp import dsl
+
+    def predict_batch(records: Any, predictions: Any, model_uri: Any) -> Any:
+        output = dsl.ConcatPlaceholder([predictions.path, f"/{BATCH_OUTPUT_FILE}"])
+        return dsl.ContainerSpec(
+            image=image,
+            command=["{{ cookiecutter.__package_name }}", "predict-batch"],
+            args=["--input", records.path, "--output", output, "--model-uri", model_uri],
+        )
+
+    predict_batch.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            _argument("records", dsl.Input[dsl.Dataset]),
+            _argument("predictions", dsl.Output[dsl.Dataset]),
+            _argument("model_uri", str),
+        ]
+    )
+    step = dsl.container_component(predict_batch)
+
+    def batch(input_uri: Any, model_uri: Any) -> None:
+        records = dsl.importer(artifact_uri=input_uri, artifact_class=dsl.Dataset)
+        records.set_caching_options(False)  # the file at a URI may change between runs
+        task = step(records=records.output, model_uri=model_uri)
+        task.set_caching_options(False)  # and the champion too: always score
+
+    batch.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_argument("input_uri", str), _argument("model_uri", str, default="")]
+    )
+    return dsl.pipeline(name=BATCH_PIPELINE_NAME, description=DESCRIPTION)(batch)
+
+
+def compile_batch_pipeline(image: str, output: Path) -> Path:
+    """Compile the batch-predictions pipeline to KFP IR YAML at ``output``."""
+    from kfp import compiler
+
+    compiler.Compiler().compile(build_batch_pipeline(image), str(output))
     return output

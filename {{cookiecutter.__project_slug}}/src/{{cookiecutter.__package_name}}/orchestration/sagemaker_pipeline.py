@@ -8,6 +8,10 @@ value in params.yaml. Nothing account-specific is compiled in: the IAM role the 
 as and the S3 prefix their outputs go to are parameters given when an execution starts.
 Steps pull DVC-tracked data from the project's DVC remote with the role's permissions.
 
+`build_batch_pipeline` is the batch-predictions job as a pipeline of one processing step: it
+scores the file `InputFile` under the S3 prefix `InputUri` with the champion (or `ModelUri`)
+and uploads the predictions under `OutputUri`.
+
 Building the definition needs no AWS account: a region is set if none is, and the cloud
 metadata lookup is turned off, so the SDK never goes to the network.
 """
@@ -24,6 +28,7 @@ from typing import Any
 import yaml
 
 from {{ cookiecutter.__package_name }}.orchestration.stages import (
+    BATCH_OUTPUT_FILE,
     PipelineSpec,
     Stage,
     parameter_name,
@@ -32,6 +37,7 @@ from {{ cookiecutter.__package_name }}.orchestration.stages import (
 )
 
 PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-training"
+BATCH_PIPELINE_NAME = "{{ cookiecutter.__project_slug }}-batch"
 WORKSPACE = "workspace"
 OUTPUT_PATH = "/opt/ml/processing/output"
 INPUT_ROOT = "/opt/ml/processing/input"
@@ -152,5 +158,85 @@ def build_pipeline(root: Path, image: str) -> Any:
 def compile_pipeline(root: Path, image: str, output: Path) -> Path:
     """Write the pipeline definition JSON to ``output``."""
     definition = json.loads(build_pipeline(root, image).definition())
+    output.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+    return output
+
+
+def build_batch_pipeline(image: str) -> Any:
+    """The batch-predictions pipeline: one processing step scoring an S3 file in ``image``."""
+    _offline()
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import (
+        ProcessingInput,
+        ProcessingOutput,
+        ProcessingS3Input,
+        ProcessingS3Output,
+    )
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.parameters import ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    given = {
+        name: ParameterString(name=name, default_value=default)
+        for name, default in (
+            ("RoleArn", None),
+            ("InputUri", None),  # the S3 prefix holding the file
+            ("InputFile", "records.csv"),
+            ("OutputUri", None),
+            ("ModelUri", ""),  # empty: the registry's champion
+            ("InstanceType", DEFAULT_INSTANCE_TYPE),
+        )
+    }
+    local = f"{INPUT_ROOT}/records"
+    records = ProcessingInput(
+        input_name="records",
+        s3_input=ProcessingS3Input(
+            s3_uri=Join(on="/", values=[given["InputUri"], given["InputFile"]]),
+            local_path=local,
+            s3_data_type="S3Prefix",
+            s3_input_mode="File",
+        ),
+    )
+    predictions = ProcessingOutput(
+        output_name="predictions",
+        s3_output=ProcessingS3Output(
+            s3_uri=given["OutputUri"], local_path=OUTPUT_PATH, s3_upload_mode="EndOfJob"
+        ),
+    )
+    arguments = [
+        "--input",
+        Join(on="/", values=[local, given["InputFile"]]),
+        "--output",
+        f"{OUTPUT_PATH}/{BATCH_OUTPUT_FILE}",
+        "--model-uri",
+        given["ModelUri"],
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no job is started within a PipelineSession"
+        session = PipelineSession()
+        processor = Processor(
+            role=given["RoleArn"],
+            image_uri=image,
+            entrypoint=["{{ cookiecutter.__package_name }}", "predict-batch"],
+            instance_count=1,
+            instance_type=given["InstanceType"],
+            base_job_name=BATCH_PIPELINE_NAME,
+            sagemaker_session=session,
+        )
+        step_args = processor.run(inputs=[records], outputs=[predictions], arguments=arguments)
+        step = ProcessingStep(name="predict-batch", step_args=step_args)
+    return Pipeline(
+        name=BATCH_PIPELINE_NAME,
+        parameters=list(given.values()),
+        steps=[step],
+        sagemaker_session=session,
+    )
+
+
+def compile_batch_pipeline(image: str, output: Path) -> Path:
+    """Write the batch-predictions pipeline definition JSON to ``output``."""
+    definition = json.loads(build_batch_pipeline(image).definition())
     output.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
     return output

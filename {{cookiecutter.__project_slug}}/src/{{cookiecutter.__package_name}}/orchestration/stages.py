@@ -25,6 +25,10 @@ import yaml
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.params_file import read_pipeline
 
+# The batch-predictions job every engine's batch definition runs (`predict-batch`): the file
+# it writes in the folder the platform keeps.
+BATCH_OUTPUT_FILE = "predictions.parquet"
+
 
 @dataclass(frozen=True)
 class Stage:
