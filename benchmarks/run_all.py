@@ -23,6 +23,7 @@ SCRIPTS = {
     "serving.py": ["--requests", "10000"],
     "scale_out.py": ["--repeat", "3"],
     "platforms.py": ["--repeat", "3"],
+    "batch_and_tuning.py": ["--rows", "250000", "1000000", "--trials", "10"],
     "data.py": ["--rows", "1000000", "10000000"],
 }
 QUICK = {
@@ -31,6 +32,7 @@ QUICK = {
     "serving.py": ["--requests", "2000"],
     "scale_out.py": ["--repeat", "1"],
     "platforms.py": ["--repeat", "1"],
+    "batch_and_tuning.py": ["--rows", "250000", "--trials", "5"],
     "data.py": ["--rows", "1000000"],
 }
 PACKAGES = ("mlplate", "copier", "cookiecutter", "jinja2", "typer")
