@@ -112,6 +112,11 @@ def test_pipeline_parameters_are_params_yaml(compiled):
         assert parameters[name]["defaultValue"] == value, name
 
 
+def placeholder(expression: str) -> str:
+    """A KFP run-time placeholder: the expression in double braces."""
+    return "{" * 2 + expression + "}" * 2
+
+
 def test_the_batch_pipeline_imports_the_input_and_its_step_scores_it(
     tmp_path, project_settings, fitted, mlflow_store
 ):
@@ -127,9 +132,9 @@ def test_the_batch_pipeline_imports_the_input_and_its_step_scores_it(
     records = batch_records(project_settings, tmp_path / "input")
     model_uri = logged_model(fitted, mlflow_store)
     filled = {
-        "{{ '{{' }}$.inputs.artifacts['records'].path{{ '}}' }}": str(records),
-        "{{ '{{' }}$.outputs.artifacts['predictions'].path{{ '}}' }}": str(tmp_path / "out"),
-        "{{ '{{' }}$.inputs.parameters['model_uri']{{ '}}' }}": model_uri,
+        placeholder("$.inputs.artifacts['records'].path"): str(records),
+        placeholder("$.outputs.artifacts['predictions'].path"): str(tmp_path / "out"),
+        placeholder("$.inputs.parameters['model_uri']"): model_uri,
     }
 
     def fill(argument: str) -> str:

@@ -11,6 +11,9 @@ import yaml
 from {{ cookiecutter.__package_name }}.config import TuneParams, load_settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import add_features
+{%- if cookiecutter.feature_store == 'feast' %}
+from {{ cookiecutter.__package_name }}.features.store import build_store
+{%- endif %}
 from {{ cookiecutter.__package_name }}.models import tune as tuning
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 
@@ -48,6 +51,9 @@ def splits(settings, sample):
     settings.features("train").parent.mkdir(parents=True, exist_ok=True)
     frame.iloc[:300].to_csv(settings.features("train"), index=False)
     frame.iloc[300:].to_csv(settings.features("test"), index=False)
+{%- if cookiecutter.feature_store == 'feast' %}
+    build_store(settings)  # training reads the splits through the feature store
+{%- endif %}
     return frame.iloc[:300], frame.iloc[300:]
 
 
