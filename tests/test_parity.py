@@ -1,5 +1,5 @@
-"""Both engines render every answer combination to the same bytes, with no Jinja left,
-and mlplate's answers file is byte for byte the one copier writes."""
+"""Both engines render every answer combination to the same bytes, with no Jinja left, files
+that parse and code that passes ruff; mlplate's answers file is byte for byte copier's."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from mlplate.answers import resolve_answers
 from mlplate.answers_file import answers_file_text
 from tests.conftest import render, tree
 from tests.matrix import combinations, combo_id
+from tests.test_static import parse_data_files, ruff_passes
 
 COMBOS = combinations()
 LEFTOVERS = (b"{{", b"{%", b"cookiecutter.")
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=[combo_id(combo) for combo in COMBOS])
-def test_copier_and_cookiecutter_render_identical_trees(tmp_path, combo):
-    by_copier = tree(render(tmp_path / "copier", "copier", **combo))
+def test_copier_and_cookiecutter_render_identical_trees_that_parse_and_pass_ruff(tmp_path, combo):
+    project = render(tmp_path / "copier", "copier", **combo)
+    by_copier = tree(project)
     by_cookiecutter = tree(render(tmp_path / "cookiecutter", "cookiecutter", **combo))
     # mlplate writes the answers file itself for both engines: it must be what copier writes.
     answers = resolve_answers({"project_name": "demo-model"}, combo)
@@ -31,6 +33,8 @@ def test_copier_and_cookiecutter_render_identical_trees(tmp_path, combo):
         text = content.replace(b"${{", b"")  # GitHub Actions expressions are meant to stay
         assert not any(marker in text for marker in LEFTOVERS), path
         assert not any(marker.decode() in path for marker in LEFTOVERS), path
+    assert parse_data_files(project) >= 4  # params.yaml, dvc.yaml, pyproject.toml, answers...
+    ruff_passes(project)
 
 
 def test_the_matrix_covers_every_choice_value():

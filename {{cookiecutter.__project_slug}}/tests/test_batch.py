@@ -11,9 +11,11 @@ import pytest
 
 from {{ cookiecutter.__package_name }}.data.synthetic import json_records
 from {{ cookiecutter.__package_name }}.errors import ProjectError
+from {{ cookiecutter.__package_name }}.features.build import add_features
 from {{ cookiecutter.__package_name }}.models import batch
 from {{ cookiecutter.__package_name }}.models.loaded import LoadedModel
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
+from {{ cookiecutter.__package_name }}.monitoring.job import run_monitoring
 
 
 @pytest.fixture
@@ -196,3 +198,16 @@ def test_the_command_warns_about_rejected_rows_and_fails_when_none_can_be_scored
     assert len(pd.read_csv(tmp_path / "none.rejected.csv")) == len(bad)  # but the reasons
     code, output = run(tmp_path / "predictions.txt")
     assert code == 1 and output.startswith("error: OUTPUT") and output.count("\n") == 1
+
+
+def test_monitoring_reads_a_scored_batch_as_its_current_data(settings, champion, sample, tmp_path):
+    reference = settings.features("train")
+    reference.parent.mkdir(parents=True, exist_ok=True)
+    add_features(sample, settings.contract).to_csv(reference, index=False)
+    source, output = tmp_path / "records.parquet", tmp_path / "scored" / "predictions.parquet"
+    sample.to_parquet(source, index=False)
+    batch.predict_batch(settings, source, output)
+
+    summary = run_monitoring(settings, current=output)
+    assert summary["current_source"] == str(output) and summary["n_current"] == len(sample)
+    assert summary["schema_problems"] == [] and not summary["alarm"]  # the training sample

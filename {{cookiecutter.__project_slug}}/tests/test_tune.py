@@ -140,7 +140,7 @@ def test_a_bad_search_space_is_one_line_naming_the_key(tmp_path, space, message)
         load_settings(tmp_path / "params.yaml")
 
 
-def test_a_space_key_params_yaml_lacks_is_refused(settings, splits):
+def test_a_space_key_params_yaml_lacks_is_refused_before_any_work(settings):
     space = {"model.hist_gradient_boosting.depth": {"low": 1, "high": 5}}
     with pytest.raises(
         ProjectError, match=r"'model\.hist_gradient_boosting\.depth' is not in params"

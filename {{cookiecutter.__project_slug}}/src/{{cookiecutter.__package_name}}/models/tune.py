@@ -234,6 +234,7 @@ def tune(
     import optuna
 
     tune_settings = tune_params(settings)
+    baseline = current_values(settings, tune_settings.space)  # checks the keys before any work
     task = task_for(settings)
     metric = settings.params.evaluate.primary_metric
     direction: Literal["maximize", "minimize"] = (
@@ -251,9 +252,7 @@ def tune(
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
     )
     if not study.trials:  # a new study starts from params.yaml (the baseline)
-        study.enqueue_trial(
-            current_values(settings, tune_settings.space), user_attrs={"baseline": True}
-        )
+        study.enqueue_trial(baseline, user_attrs={"baseline": True})
     remaining = tune_settings.n_trials - len(_finished(study))
 
     mlflow = start_tracking(settings)
