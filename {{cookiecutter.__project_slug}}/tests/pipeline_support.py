@@ -109,6 +109,19 @@ def run_step_command(command: list[str], root: Path, env: dict[str, str]) -> Non
     assert result.returncode == 0, result.stderr.decode()[-2000:]
 
 
+def run_in_process(command: list[str], root: Path, env: dict[str, str], monkeypatch: Any) -> None:
+    """Run a project command as its container would (from outside the project folder, with
+    PIPELINE_ROOT and ``env``), in this process: the CLI without an interpreter start."""
+    from typer.testing import CliRunner
+
+    from {{ cookiecutter.__package_name }} import cli
+
+    assert command[0] == "{{ cookiecutter.__package_name }}", command
+    monkeypatch.chdir(root.parent)
+    result = CliRunner().invoke(cli.app, command[1:], env={**env, "PIPELINE_ROOT": str(root)})
+    assert result.exit_code == 0, result.output[-2000:]
+
+
 def assert_pipeline_ran(settings: Settings, artifacts: Path) -> None:
     """The steps' outputs hold a trained model and metrics computed with the FAST overrides."""
     metrics = json.loads(

@@ -29,6 +29,7 @@ from pipeline_support import (
     fast_parameters,
     logged_model,
     raw_data,
+    run_in_process,
     run_step_command,
     stage_parameters,
     tracked_project,
@@ -145,7 +146,7 @@ def test_the_compiled_commands_run_the_pipeline_in_bare_folders(
 
 
 def test_the_batch_job_validates_and_its_command_scores_the_input(
-    tmp_path, project_settings, fitted, mlflow_store
+    tmp_path, project_settings, fitted, mlflow_store, monkeypatch
 ):
     from azure.ai.ml import load_job
 
@@ -162,5 +163,5 @@ def test_the_batch_job_validates_and_its_command_scores_the_input(
     values = {"inputs.records": str(records), "outputs.predictions": str(tmp_path / "out")}
     command = BINDING.sub(lambda m: values[f"{m.group(1)}.{m.group(2)}"], job["command"])
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store, "MODEL_URI": model_uri}
-    run_step_command(shlex.split(command), container(tmp_path / "container"), env)
+    run_in_process(shlex.split(command), container(tmp_path / "container"), env, monkeypatch)
     assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

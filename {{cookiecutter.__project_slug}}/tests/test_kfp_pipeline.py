@@ -28,7 +28,7 @@ from pipeline_support import (
     dvc_edges,
     logged_model,
     raw_data,
-    run_step_command,
+    run_in_process,
     stage_parameters,
 )
 
@@ -118,7 +118,7 @@ def placeholder(expression: str) -> str:
 
 
 def test_the_batch_pipeline_imports_the_input_and_its_step_scores_it(
-    tmp_path, project_settings, fitted, mlflow_store
+    tmp_path, project_settings, fitted, mlflow_store, monkeypatch
 ):
     compiled = yaml.safe_load(compile_batch_pipeline(IMAGE, tmp_path / "batch.yaml").read_text())
     tasks = compiled["root"]["dag"]["tasks"]
@@ -144,5 +144,5 @@ def test_the_batch_pipeline_imports_the_input_and_its_step_scores_it(
 
     command = step["command"] + [fill(argument) for argument in step["args"]]
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store}
-    run_step_command(command, container(tmp_path / "container"), env)
+    run_in_process(command, container(tmp_path / "container"), env, monkeypatch)
     assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

@@ -27,6 +27,7 @@ from pipeline_support import (
     fast_parameters,
     logged_model,
     raw_data,
+    run_in_process,
     run_step_command,
     stage_parameters,
 )
@@ -126,7 +127,7 @@ def test_the_compiled_steps_run_the_pipeline_in_bare_folders(
 
 
 def test_the_batch_pipeline_is_one_step_that_scores_the_s3_file(
-    tmp_path, project_settings, fitted, mlflow_store
+    tmp_path, project_settings, fitted, mlflow_store, monkeypatch
 ):
     output = compile_batch_pipeline(IMAGE, tmp_path / "sagemaker-batch.json")
     definition = json.loads(output.read_text())
@@ -163,5 +164,5 @@ def test_the_batch_pipeline_is_one_step_that_scores_the_s3_file(
         on_disk(resolve(a, given)) for a in arguments["AppSpecification"]["ContainerArguments"]
     ]
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_store}
-    run_step_command(command, container(tmp_path / "container"), env)
+    run_in_process(command, container(tmp_path / "container"), env, monkeypatch)
     assert_batch_scored(tmp_path / "out" / "predictions.parquet", model_uri)

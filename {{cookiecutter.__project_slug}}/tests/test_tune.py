@@ -5,29 +5,27 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from {{ cookiecutter.__package_name }}.config import TuneParams, load_settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.features.build import add_features
-{%- if cookiecutter.feature_store == 'feast' %}
-from {{ cookiecutter.__package_name }}.features.store import build_store
-{%- endif %}
 from {{ cookiecutter.__package_name }}.models import tune as tuning
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 
 PROJECT_ROOT = Path(__file__).parents[1]
 SPACE = {
     "model.hist_gradient_boosting.learning_rate": {"low": 0.03, "high": 0.3, "log": True},
-    "model.hist_gradient_boosting.max_iter": {"low": 20, "high": 150},
+    "model.hist_gradient_boosting.max_iter": {"low": 10, "high": 60},
     "model.hist_gradient_boosting.max_leaf_nodes": {"low": 4, "high": 31},
     "model.linear.alpha": {"low": 0.01, "high": 10.0, "log": True},
 }
 
 
 def small_study(settings, n_trials, space=SPACE):
-    """``settings`` with a quick study (2 folds) over ``space``, stored in its folder."""
+    """``settings`` with a quick study (2 folds, small models) over ``space``, in its folder."""
     search = TuneParams.model_validate(
         {
             "n_trials": n_trials,
@@ -39,9 +37,8 @@ def small_study(settings, n_trials, space=SPACE):
             "space": space,
         }
     )
-    return settings.model_copy(
-        update={"params": settings.params.model_copy(update={"tune": search})}
-    )
+    quick = tuning.with_values(settings, {"model.hist_gradient_boosting.max_iter": 30})
+    return quick.model_copy(update={"params": quick.params.model_copy(update={"tune": search})})
 
 
 @pytest.fixture
@@ -51,25 +48,33 @@ def splits(settings, sample):
     settings.features("train").parent.mkdir(parents=True, exist_ok=True)
     frame.iloc[:300].to_csv(settings.features("train"), index=False)
     frame.iloc[300:].to_csv(settings.features("test"), index=False)
-{%- if cookiecutter.feature_store == 'feast' %}
-    build_store(settings)  # training reads the splits through the feature store
-{%- endif %}
     return frame.iloc[:300], frame.iloc[300:]
 
 
+@pytest.fixture
+def reads(monkeypatch):
+    """The splits tuning reads, in order. It reads them with read_features, as training does
+    (through the feature store where there is one: tests/test_feature_store.py); here it
+    reads the split files."""
+    splits = []
+
+    def read(settings, split):
+        splits.append(split)
+        return pd.read_csv(settings.features(split))
+
+    monkeypatch.setattr(tuning, "read_features", read)
+    return splits
+
+
 def test_a_small_study_matches_or_beats_params_yaml_on_the_training_split_only(
-    settings, splits, monkeypatch
+    settings, splits, reads
 ):
     train, test = splits
-    read = []
-    original = tuning.read_features
-    monkeypatch.setattr(
-        tuning, "read_features", lambda s, split: read.append(split) or original(s, split)
-    )
-    result = tuning.tune(small_study(settings, 4))
+    study = small_study(settings, 4)
+    result = tuning.tune(study)
     report = result.report
 
-    assert read == ["train"]  # the holdout is never read
+    assert reads == ["train"]  # the holdout is never read
     assert report["training_rows"] == len(train)
     ids = [name for name, spec in settings.contract.columns.items() if spec.role == "id"]
     if ids:  # the rows used are the training rows, by id
@@ -79,11 +84,11 @@ def test_a_small_study_matches_or_beats_params_yaml_on_the_training_split_only(
     assert report["direction"] == ("maximize" if higher else "minimize")
     best, baseline = report["best"]["value"], report["baseline"]["value"]
     assert best >= baseline if higher else best <= baseline
-    hyper = settings.params.model.hyperparameters()
+    model = study.params.model
     assert report["baseline"]["params"] == {
-        f"model.{settings.params.model.type}.{key}": value
-        for key, value in hyper.items()
-        if f"model.{settings.params.model.type}.{key}" in SPACE
+        f"model.{model.type}.{key}": value
+        for key, value in model.hyperparameters().items()
+        if f"model.{model.type}.{key}" in SPACE
     }  # trial 0 is params.yaml; model.linear.* is not searched for another model type
     assert sum(report["trials"].values()) == 4
 
@@ -100,7 +105,7 @@ def test_a_small_study_matches_or_beats_params_yaml_on_the_training_split_only(
     assert report["mlflow_seconds_per_trial"] > 0
 
 
-def test_a_study_resumes_where_it_stopped_and_applies_only_when_asked(settings, splits):
+def test_a_study_resumes_where_it_stopped_and_applies_only_when_asked(settings, splits, reads):
     first = tuning.tune(small_study(settings, 2)).report
     params_path = settings.root / "params.yaml"
     shutil.copy(PROJECT_ROOT / "params.yaml", params_path)
