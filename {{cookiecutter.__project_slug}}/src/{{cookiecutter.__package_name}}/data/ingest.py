@@ -7,6 +7,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +64,18 @@ def read_table(path: Path) -> pd.DataFrame:
             raise DataValidationError(f"{path}: duplicated column names {duplicated}")
         return frame
     _check_text_header(path)
+    with _csv_errors(path, empty="restore it with `make pull`"), _open(path) as handle:
+        return pd.read_csv(handle, encoding="utf-8")
+
+
+@contextmanager
+def _csv_errors(path: Path, *, empty: str) -> Iterator[None]:
+    """pandas' errors for a file that is not readable CSV, as one line each (``empty``: what to
+    do about an empty file)."""
     try:
-        with _open(path) as handle:
-            return pd.read_csv(handle, encoding="utf-8")
+        yield
     except pd.errors.EmptyDataError:
-        raise DataValidationError(f"{path} is empty; restore it with `make pull`") from None
+        raise DataValidationError(f"{path} is empty; {empty}") from None
     except UnicodeDecodeError:
         raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
     except pd.errors.ParserError as error:
@@ -108,14 +116,6 @@ def read_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
         return
     _check_text_header(path)
     size = max(path.stat().st_size, 1)
-    try:
-        with path.open("rb") as handle:
-            for frame in pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8"):
-                yield frame, min(handle.tell() / size, 1.0)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(f"{path} is empty: no header row") from None
-    except UnicodeDecodeError:
-        raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
-    except pd.errors.ParserError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise DataValidationError(f"{path} is not valid CSV: {first_line}") from None
+    with _csv_errors(path, empty="give a header row and records"), path.open("rb") as handle:
+        for frame in pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8"):
+            yield frame, min(handle.tell() / size, 1.0)
