@@ -21,6 +21,7 @@ from mlplate.check import check as check_project
 from mlplate.presets import PRESET_FILE, Preset, enforce_locks, fetch_preset, read_preset
 from mlplate.presets import export_preset as preset_of
 from mlplate.render import Engine, git_init, render_project
+from mlplate.source import check_source
 from mlplate.source import template_url as default_template_url
 from mlplate.update import update  # merges template changes; refuses answers a preset locks
 
@@ -67,6 +68,8 @@ def generate(
         enforce_locks(preset, given, origin="the answers (--data)")
         layers += [preset.defaults, preset.locked]
     resolved = resolve_answers(*layers, given)
+    if template_url is not None:
+        check_source(template_url, origin="--template-url", fix="give the fork's git URL")
 
     def finish(project: Path) -> None:
         source = template_url or (preset.template_url if preset else None)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplate.errors import MlplateError
+from mlplate.source import check_source
 
 PRESET_FILE = ".mlplate-preset.yml"
 # Answers that describe one project, not a team standard: never exported.
@@ -62,6 +63,8 @@ def parse_preset(text: str, source: str) -> Preset:
     url = raw.pop("template_url", None)
     if url is not None and (not isinstance(url, str) or not url.strip()):
         raise MlplateError(f"preset {source}: 'template_url' must be a git URL or path")
+    if url is not None:
+        check_source(url, origin=f"preset {source}: template_url", fix="fix the preset")
     known = questions_by_name()
     for key in [*raw, *locked]:
         if key not in known:

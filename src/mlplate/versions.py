@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Mapping
 from typing import Any
 
 from mlplate.errors import MlplateError
-from mlplate.source import is_own_source
+from mlplate.git import git
+from mlplate.source import check_source, git_safety_environment, is_own_source
 
 RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
 
@@ -30,17 +29,20 @@ def available_versions(answers: Mapping[str, Any]) -> list[str]:
         from mlplate.history import bundle_tags, history_bundle
 
         return bundle_tags(history_bundle())
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        check=False,
-    )
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["unreachable"])[-1]
-        raise MlplateError(f"cannot read the template source {source}: {reason}")
-    tags = [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()]
+    check_source(source, origin="the template source", fix="record the template's git URL")
+    try:
+        listing = git(
+            "ls-remote",
+            "--tags",
+            "--refs",
+            "--",  # the source is an operand, never an option
+            source,
+            env=git_safety_environment(),
+        )
+    except MlplateError as error:
+        reason = str(error).rsplit(": ", 1)[-1]
+        raise MlplateError(f"cannot read the template source {source}: {reason}") from None
+    tags = [line.rsplit("/", 1)[-1] for line in listing.splitlines()]
     return sorted((tag for tag in tags if RELEASE.match(tag)), key=version_key)
 
 
