@@ -22,10 +22,12 @@ from {{ cookiecutter.__package_name }}.models.registry import champion_lineage, 
 from {{ cookiecutter.__package_name }}.models.train import train
 
 
-def run_pipeline(settings, frame):
+def run_pipeline(settings, frame, after_prepare=None):
     write_table(settings.path(settings.params.data.raw_path), frame)
     check_raw_data(settings)
     prepare(settings)
+    if after_prepare is not None:
+        after_prepare(settings)
     featurize(settings)
 {%- if cookiecutter.feature_store == 'feast' %}
     build_store(settings)  # the feature_store stage: train and evaluate read through it

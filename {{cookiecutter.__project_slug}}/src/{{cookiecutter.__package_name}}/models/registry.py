@@ -10,6 +10,7 @@ from {{ cookiecutter.__package_name }}.config import Settings
 from {{ cookiecutter.__package_name }}.errors import ProjectError
 from {{ cookiecutter.__package_name }}.lineage import TAG_PREFIX
 from {{ cookiecutter.__package_name }}.models.evaluate import load_holdout, score
+from {{ cookiecutter.__package_name }}.models.lock import gate_lock
 from {{ cookiecutter.__package_name }}.models.promotion import Decision, decide
 from {{ cookiecutter.__package_name }}.models.tasks import task_for
 from {{ cookiecutter.__package_name }}.tracking import client, read_run_info
@@ -109,33 +110,18 @@ def uncommitted_reason(run_info: dict[str, Any]) -> str | None:
     return None
 
 
-def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str, Any]:
-    """Register the candidate, compare it with the champion on the holdout, write the report.
-
-    Nothing is registered when the candidate's metric is not a number or its inputs differ
-    from the champion's; a model trained from uncommitted changes stays challenger unless
-    ``allow_uncommitted``.
-    """
+def _gate(
+    settings: Settings,
+    candidate: Any,
+    champion: Any | None,
+    candidate_score: float,
+    run_info: dict[str, Any],
+    allow_uncommitted: bool,
+) -> Decision:
+    """The gate's decision for ``candidate`` against the champion read under the lock."""
     params = settings.params
     name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
-    metrics_path = settings.path(params.evaluate.metrics_path)
-    if not metrics_path.exists():
-        raise ProjectError(f"{metrics_path} does not exist; run `dvc repro` first")
-    candidate_score = json.loads(metrics_path.read_text()).get(metric)
-    if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
-        raise ProjectError(
-            f"{metrics_path} has no number for {metric} ({candidate_score!r}); "
-            "nothing registered: run `dvc repro` and check the evaluation"
-        )
     higher_is_better = task_for(settings).higher_is_better[metric]
-
-    run_info = read_run_info(settings)
-    mlflow_client = client(settings)
-    champion = _alias_version(mlflow_client, name, CHAMPION)
-    if champion is not None and champion.run_id != run_info["run_id"]:
-        check_same_inputs(settings, champion, run_info["model_uri"])
-    log_evaluation(settings, mlflow_client, run_info["run_id"])
-    candidate = _version_for_run(settings, mlflow_client, name, run_info)
     champion_score = None
     if champion is not None and champion.version == candidate.version:
         decision = Decision(
@@ -168,12 +154,47 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
                 decision.delta,
                 params.promotion.min_delta,
             )
-    alias = CHAMPION if decision.promote else CHALLENGER
-    mlflow_client.set_registered_model_alias(name, alias, candidate.version)
-    mlflow_client.set_model_version_tag(
-        name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower()
-    )
-    mlflow_client.set_model_version_tag(name, candidate.version, GATE_REASON_TAG, decision.reason)
+    return decision
+
+
+def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str, Any]:
+    """Register the candidate, compare it with the champion on the holdout, write the report.
+
+    Nothing is registered when the candidate's metric is not a number or its inputs differ
+    from the champion's; a model trained from uncommitted changes stays challenger unless
+    ``allow_uncommitted``.
+    """
+    params = settings.params
+    name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
+    metrics_path = settings.path(params.evaluate.metrics_path)
+    if not metrics_path.exists():
+        raise ProjectError(f"{metrics_path} does not exist; run `dvc repro` first")
+    candidate_score = json.loads(metrics_path.read_text()).get(metric)
+    if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
+        raise ProjectError(
+            f"{metrics_path} has no number for {metric} ({candidate_score!r}); "
+            "nothing registered: run `dvc repro` and check the evaluation"
+        )
+    run_info = read_run_info(settings)
+    mlflow_client = client(settings)
+    # Read the champion, register and move the alias as one step: a concurrent gate waits.
+    with gate_lock(mlflow_client, name):
+        champion = _alias_version(mlflow_client, name, CHAMPION)
+        if champion is not None and champion.run_id != run_info["run_id"]:
+            check_same_inputs(settings, champion, run_info["model_uri"])
+        log_evaluation(settings, mlflow_client, run_info["run_id"])
+        candidate = _version_for_run(settings, mlflow_client, name, run_info)
+        decision = _gate(
+            settings, candidate, champion, candidate_score, run_info, allow_uncommitted
+        )
+        alias = CHAMPION if decision.promote else CHALLENGER
+        mlflow_client.set_registered_model_alias(name, alias, candidate.version)
+        mlflow_client.set_model_version_tag(
+            name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower()
+        )
+        mlflow_client.set_model_version_tag(
+            name, candidate.version, GATE_REASON_TAG, decision.reason
+        )
     report = {
         **decision.as_dict(),
         "model": name,
