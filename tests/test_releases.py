@@ -126,3 +126,19 @@ def test_the_release_check_wants_a_changelog_section_per_release(repo):
 
 def test_this_repository_passes_the_release_check():
     assert problems(ROOT) == []
+
+
+def test_the_runtime_is_released_at_the_template_version_and_changes_only_with_it(repo):
+    runtime = repo / "runtime/src/mlplate_runtime/__init__.py"
+    write(runtime, '__version__ = "0.1.9"\n')
+    assert problems(repo) == [
+        'runtime/src/mlplate_runtime/__init__.py does not say __version__ = "0.2.0"; '
+        "the runtime is released at mlplate's version"
+    ]
+    write(runtime, '__version__ = "0.2.0"\n')
+    assert problems(repo) == []  # uncommitted: part of the next release
+    commit(repo, "runtime changed after the v0.2.0 bump")
+    assert problems(repo) == [
+        "the runtime (runtime/src) changed since v0.2.0 was released but the version did not: "
+        "bump __version__ in both packages and add the CHANGELOG.md section"
+    ]

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from mlplate.changelog import sections
+from mlplate.git import git_succeeds
 from mlplate.history import (
     build_bundle,
     bundle_tags,
@@ -49,6 +50,7 @@ def problems(repo: Path) -> list[str]:
                 f"(commit {current.bump[:12]}) but the version did not: bump __version__ in "
                 "src/mlplate/__init__.py and add its CHANGELOG.md section"
             )
+    found += runtime_problems(repo, current.tag, current.bump)
     with tempfile.TemporaryDirectory() as work:
         bundled = set(bundle_tags(build_bundle(repo, Path(work) / "history.bundle")))
     found += [
@@ -56,6 +58,31 @@ def problems(repo: Path) -> list[str]:
         for tag in tags
         if tag not in bundled
     ]
+    return found
+
+
+RUNTIME_SOURCE = "runtime/src"
+RUNTIME_VERSION_FILE = Path(RUNTIME_SOURCE) / "mlplate_runtime" / "__init__.py"
+
+
+def runtime_problems(repo: Path, tag: str, bump: str | None) -> list[str]:
+    """The runtime ships at the template's version (``tag``), and changes only with a new one."""
+    version_file = repo / RUNTIME_VERSION_FILE
+    if not version_file.is_file():
+        return []
+    found = []
+    if f'__version__ = "{tag[1:]}"' not in version_file.read_text():
+        found.append(
+            f'{RUNTIME_VERSION_FILE} does not say __version__ = "{tag[1:]}"; the runtime '
+            "is released at mlplate's version"
+        )
+    if bump is not None and not git_succeeds(
+        "diff", "--quiet", bump, "--", RUNTIME_SOURCE, cwd=repo
+    ):
+        found.append(
+            f"the runtime ({RUNTIME_SOURCE}) changed since {tag} was released but the "
+            "version did not: bump __version__ in both packages and add the CHANGELOG.md section"
+        )
     return found
 
 

@@ -1,0 +1,27 @@
+# mlplate's own entry points. `make test` is what CI runs (.ci/run): it installs everything the
+# tests need (Python packages with uv, and where missing headless Chromium and actionlint:
+# .ci/tools), then runs the generator's and template's tests and the runtime's tests.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUNTIME_EXTRAS := serving,s3,kubeflow,feast,azureml,sagemaker,test
+export MLFLOW_DISABLE_TELEMETRY := true
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: setup
+setup:  ## Install mlplate (.venv) and the runtime with every extra (runtime/.venv), editable
+	.ci/tools
+	$(PYTHON) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) .venv
+	$(UV) pip install --quiet --compile-bytecode --python .venv/bin/python -e '.[test]'
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) runtime/.venv
+	$(UV) pip install --quiet --compile-bytecode --python runtime/.venv/bin/python -e 'runtime[$(RUNTIME_EXTRAS)]'
+
+.PHONY: test
+test: setup  ## Everything CI runs: mlplate's tests, then the runtime's (classification, regression)
+	.venv/bin/pytest -n 2 --dist loadgroup
+	$(MAKE) test-runtime
+
+.PHONY: test-runtime
+test-runtime:  ## The runtime's tests against the classification and the regression project
+	cd runtime && .venv/bin/pytest -n 2 -p no:cacheprovider
+	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 2 -p no:cacheprovider

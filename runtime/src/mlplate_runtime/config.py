@@ -1,0 +1,288 @@
+"""Typed settings: params.yaml plus the few values that come from the environment.
+
+This is the only module that reads params.yaml or environment variables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mlplate_runtime.data.contract import (
+    Contract,
+    first_error,
+    load_contract,
+)
+from mlplate_runtime.errors import ProjectError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # params.yaml's mlflow.tracking_uri when absent
+Split = Literal["train", "test"]
+
+
+class Section(BaseModel):
+    """A strict, read-only block of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+RAW_DIR = Path("data/raw")  # the folder DVC tracks (data/raw.dvc) and dvc.yaml depends on
+
+
+class DataParams(Section):
+    raw_path: Path
+    contract_path: Path
+    example_rows: int = Field(gt=0)
+    test_size: float = Field(gt=0, lt=1)
+    validation_report: Path
+    prepared_dir: Path
+    features_dir: Path
+
+    @field_validator("raw_path")
+    @classmethod
+    def _inside_raw_dir(cls, path: Path) -> Path:
+        if path.parent != RAW_DIR:
+            raise ValueError(f"must be a file directly in {RAW_DIR}/ (the folder DVC tracks)")
+        return path
+
+    def prepared_split(self, split: Split) -> Path:
+        """data/prepared/train.csv or test.csv (`prepare` writes them)."""
+        return self.prepared_dir / f"{split}.csv"
+
+    def features_split(self, split: Split) -> Path:
+        """data/features/train.csv or test.csv (`featurize` writes them)."""
+        return self.features_dir / f"{split}.csv"
+
+
+class HistGradientBoostingParams(Section):
+    learning_rate: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    max_leaf_nodes: int = Field(gt=1)
+    l2_regularization: float = Field(ge=0)
+
+
+class LinearParams(Section):
+    alpha: float = Field(gt=0)  # L2 strength: Ridge's alpha, LogisticRegression's 1/C
+
+
+class ModelParams(Section):
+    type: Literal["hist_gradient_boosting", "linear"]
+    hist_gradient_boosting: HistGradientBoostingParams
+    linear: LinearParams
+
+    def hyperparameters(self) -> dict[str, float | int]:
+        """Return the hyperparameters of the selected model type."""
+        return getattr(self, self.type).model_dump()
+
+
+class TrainParams(Section):
+    model_path: Path
+    run_info_path: Path
+
+
+class EvaluateParams(Section):
+    metrics_path: Path
+    fairness_path: Path
+    plots_dir: Path
+    primary_metric: str  # checked against the task's metrics (models/tasks.py)
+    threshold: float = Field(gt=0, lt=1)  # binary classification only
+
+
+class PromotionParams(Section):
+    min_delta: float = Field(ge=0)
+    max_regression: float = Field(ge=0)
+    report_path: Path
+
+
+class MonitoringParams(Section):
+    current_path: Path
+    prediction_log: Path
+    feedback_path: Path
+    report_dir: Path
+    p_value: float = Field(gt=0, lt=1)
+    drift_share_threshold: float = Field(ge=0, le=1)
+    min_samples: int = Field(default=100, ge=1)
+
+
+class FeatureStoreParams(Section):
+    repo_path: Path
+    dir: Path
+    as_of: datetime
+    ttl_days: int = Field(gt=0)
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2025-01-01T00:00:00+00:00")
+        return value
+
+    @property
+    def table_path(self) -> Path:
+        """The feature table (Parquet) the feature view reads."""
+        return self.dir / "features.parquet"
+
+
+class SearchRange(Section):
+    """One dimension of the tuning search: a range (``low``, ``high``, ``log``) or ``choices``."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    choices: tuple[str | int | float | bool, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> SearchRange:
+        ranged = self.low is not None and self.high is not None
+        if self.choices is not None:
+            if self.low is not None or self.high is not None or self.log:
+                raise ValueError("give either choices or low/high, not both")
+        elif not ranged:
+            raise ValueError("give low and high (a range) or choices")
+        elif self.low >= self.high:  # type: ignore[operator]
+            raise ValueError(f"low {self.low} must be below high {self.high}")
+        elif self.log and self.low <= 0:  # type: ignore[operator]
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class TuneParams(Section):
+    n_trials: int = Field(gt=0)
+    timeout_seconds: float = Field(gt=0)
+    cv_folds: int = Field(ge=2, le=20)
+    n_jobs: int = Field(ge=-1, le=64)  # -1: one trial per core
+    storage: str
+    report_path: Path
+    space: dict[str, SearchRange] = Field(min_length=1)
+
+    @field_validator("space")
+    @classmethod
+    def _model_keys(cls, space: dict[str, SearchRange]) -> dict[str, SearchRange]:
+        outside = [key for key in space if not key.startswith("model.")]
+        if outside:
+            raise ValueError(f"tune only model parameters (keys under model.), not {outside}")
+        return space
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _not_zero(cls, n_jobs: int) -> int:
+        if n_jobs == 0:
+            raise ValueError("give the number of trials at once (1, 2, ...) or -1 for one per core")
+        return n_jobs
+
+
+class MlflowParams(Section):
+    experiment: str
+    registered_model: str
+    tracking_uri: str = DEFAULT_TRACKING_URI  # MLFLOW_TRACKING_URI overrides it
+
+
+class Params(Section):
+    seed: int
+    data: DataParams
+    model: ModelParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    promotion: PromotionParams
+    monitoring: MonitoringParams
+    mlflow: MlflowParams
+    feature_store: FeatureStoreParams | None = None  # the feature_store answer `feast` adds it
+    tune: TuneParams | None = None  # `make tune` needs it
+
+
+class Settings(Section):
+    """Everything a stage needs: the parameters and where MLflow lives."""
+
+    params: Params
+    contract: Contract
+    tracking_uri: str = DEFAULT_TRACKING_URI
+    root: Path = Path(".")
+
+    @property
+    def params_hash(self) -> str:
+        """A short, stable hash of the parameters (tagged on every run for lineage)."""
+        canonical = json.dumps(self.params.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def path(self, relative: Path) -> Path:
+        """Resolve a path from params.yaml against the project root."""
+        return self.root / relative
+
+    def prepared(self, split: Split) -> Path:
+        """A split of the prepared data, in the project."""
+        return self.path(self.params.data.prepared_split(split))
+
+    def features(self, split: Split) -> Path:
+        """A split with the engineered features, in the project."""
+        return self.path(self.params.data.features_split(split))
+
+
+class ServingSettings(Section):
+    """Runtime options of the serving app (environment variables, not parameters)."""
+
+    model_uri: str | None = None
+    challenger_uri: str | None = None
+    canary_fraction: float = Field(default=0.0, ge=0, le=1)
+    canary_allow_failed: bool = False  # send canary traffic to a challenger that failed the gate
+    shadow: bool = False
+    max_batch_size: int = Field(default=1000, gt=0)
+    max_request_bytes: int = Field(default=2_000_000, gt=0)
+    load_retry_seconds: float = Field(default=1.0, gt=0)  # first wait; doubles up to 60 s
+    prediction_log: Path | None = None
+
+
+def load_serving_settings(settings: Settings) -> ServingSettings:
+    """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
+    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, PREDICTION_LOG (a path, or `off`)."""
+    env = os.environ
+    log = env.get("PREDICTION_LOG", "")
+    return ServingSettings(
+        model_uri=env.get("MODEL_URI") or None,
+        challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
+        canary_fraction=float(env.get("CANARY_FRACTION") or 0),
+        canary_allow_failed=env.get("CANARY_ALLOW_FAILED", "").strip().lower()
+        in {"1", "true", "yes"},
+        shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
+        max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
+        max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or 2_000_000),
+        prediction_log=None
+        if log.strip().lower() == "off"
+        else Path(log)
+        if log
+        else settings.path(settings.params.monitoring.prediction_log),
+    )
+
+
+def load_settings(params_path: Path | str = "params.yaml") -> Settings:
+    """Build Settings from params.yaml and the environment (MLFLOW_TRACKING_URI)."""
+    params_path = Path(params_path)
+    try:
+        raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(
+            f"{params_path} is not valid YAML: {str(error).splitlines()[0]}"
+        ) from None
+    try:
+        params = Params.model_validate(raw)
+    except ValidationError as error:
+        raise ProjectError(f"{params_path}: {first_error(error)}") from None
+    root = params_path.parent
+    return Settings(
+        params=params,
+        contract=load_contract(root / params.data.contract_path),
+        tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri,
+        root=root,
+    )

@@ -1,0 +1,1 @@
+"""Data: make or ingest the raw dataset, validate it, split it."""

@@ -1,0 +1,345 @@
+"""The data contract (data/contract.yaml): columns, types, roles and allowed values.
+
+Validation, features, the API's request model, drift tests, the cards and the tests all
+read this one description, so replacing the dataset means replacing the contract.
+Validation is vectorised pandas, one pass per column (see the README for why not pandera).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mlplate_runtime.errors import DataValidationError, ProjectError
+
+ColumnType = Literal["numeric", "integer", "boolean", "categorical"]
+Role = Literal["feature", "target", "id", "sensitive", "ignored"]
+Category = bool | int | float | str
+MAX_LINES_SHOWN = 5
+FIRST_DATA_LINE = 2  # as a spreadsheet shows a file: the header is line 1
+TRUE_TEXT = frozenset({"true", "1", "1.0", "yes"})
+FALSE_TEXT = frozenset({"false", "0", "0.0", "no"})
+
+
+class ColumnSpec(BaseModel):
+    """One column: its type, role, whether it may be missing, and its allowed values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ColumnType
+    role: Role = "feature"
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    categories: tuple[Category, ...] | None = Field(default=None, min_length=1)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnSpec:
+        if self.type == "categorical" and not self.categories and self.role != "ignored":
+            raise ValueError("a categorical column needs a list of categories")
+        if self.type != "categorical" and self.categories:
+            raise ValueError(f"a {self.type} column takes min/max, not categories")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("numeric", "integer", "boolean")
+
+
+class Contract(BaseModel):
+    """The dataset: a name, the task, the target, and every column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    task: Literal["classification", "regression"]
+    target: str
+    example: bool = False
+    columns: dict[str, ColumnSpec] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        spec = self.columns.get(self.target)
+        if spec is None:
+            raise ValueError(f"target {self.target!r} is not one of the columns")
+        if spec.role != "target":
+            raise ValueError(f"column {self.target!r} is the target: give it role: target")
+        others = [
+            name for name, c in self.columns.items() if c.role == "target" and name != self.target
+        ]
+        if others:
+            raise ValueError(f"only the target may have role: target, not {others}")
+        if spec.nullable:
+            raise ValueError(f"target {self.target!r} cannot be nullable")
+        if self.task == "classification" and (
+            spec.type != "categorical" or len(spec.categories or ()) < 2
+        ):
+            raise ValueError("a classification target is categorical with at least 2 categories")
+        if self.task == "regression" and spec.type not in ("numeric", "integer"):
+            raise ValueError("a regression target is numeric or integer")
+        if not self.features:
+            raise ValueError("no column has role: feature")
+        return self
+
+    def _names(self, *roles: str) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.columns.items() if spec.role in roles)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The model's inputs (the API's request fields), in contract order."""
+        return self._names("feature")
+
+    @property
+    def numeric_features(self) -> tuple[str, ...]:
+        return tuple(name for name in self.features if self.columns[name].is_numeric)
+
+    @property
+    def categorical_features(self) -> tuple[str, ...]:
+        return tuple(name for name in self.features if not self.columns[name].is_numeric)
+
+    @property
+    def sensitive(self) -> tuple[str, ...]:
+        """Columns kept out of the model; metrics are reported per group of each."""
+        return self._names("sensitive")
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Every column the pipeline carries (all but the ignored ones)."""
+        return tuple(name for name, spec in self.columns.items() if spec.role != "ignored")
+
+    @property
+    def classes(self) -> tuple[Category, ...]:
+        """The target's classes (classification), in contract order."""
+        return self.columns[self.target].categories or ()
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check the contract; a mistake in it is one line naming the key."""
+    if not path.exists():
+        raise ProjectError(f"{path} does not exist; run `make use-data DATA=... TARGET=...`")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    try:
+        return Contract.model_validate(raw)
+    except ValidationError as error:
+        raise ProjectError(f"{path}: {first_error(error)}") from None
+
+
+def first_error(error: ValidationError) -> str:
+    """The first problem pydantic found, as 'key.path: message' (an unknown key first)."""
+    errors = error.errors(include_url=False)
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    found = unknown[0] if unknown else errors[0]
+    where = ".".join(str(part) for part in found["loc"]) or "(top level)"
+    message = found["msg"]
+    if unknown:
+        parent = found["loc"][:-1]
+        missing = [
+            str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == parent
+        ]
+        close = difflib.get_close_matches(str(found["loc"][-1]), missing, n=1)
+        message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
+    more = len(errors) - 1
+    return f"{where}: {message}" + (f" (and {more} more)" if more else "")
+
+
+def contract_yaml(contract: Contract, header: str) -> str:
+    """The contract as YAML with a comment header (what `use-data` writes)."""
+    body = contract.model_dump(mode="json", exclude_defaults=True)
+    body.setdefault("task", contract.task)
+    ordered = {
+        key: body[key] for key in ("name", "task", "target", "example", "columns") if key in body
+    }
+    return header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+
+
+def category_text(values: pd.Series) -> pd.Series:
+    """Values as text for category matching: 1.0 (a whole float read beside gaps) is '1'."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if np.isfinite(present).all() and (present % 1 == 0).all():
+            values = values.astype("Int64")
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "True", False: "False"}).astype("string")
+    return values.astype("string")
+
+
+def as_numbers(values: pd.Series) -> pd.Series:
+    """Values as float64; text that is no number becomes NaN (one fast pass when all are)."""
+    try:
+        return values.astype("float64")
+    except (ValueError, TypeError):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def _lines(mask: pd.Series) -> str:
+    labels = mask[mask].index[:MAX_LINES_SHOWN]
+    shown = [
+        str(int(label) + FIRST_DATA_LINE) if isinstance(label, (int, np.integer)) else str(label)
+        for label in labels
+    ]
+    more = int(mask.sum()) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One way a column breaks its spec, and the rows where it does."""
+
+    column: str
+    reason: str  # "values above 100"
+    rows: pd.Series  # True where the row breaks it
+    detail: str = ""  # said after the lines: "; allowed: [...]"
+
+    def message(self) -> str:
+        """'column 'age': values above 100 at lines 7, 9 and 3 more'."""
+        return f"column '{self.column}': {self.reason} at lines {_lines(self.rows)}{self.detail}"
+
+
+def _numeric_failures(
+    name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
+) -> list[Failure]:
+    numbers = as_numbers(values)
+    infinite = pd.Series(np.isinf(numbers), index=values.index)
+    finite = numbers.where(~infinite)
+    found = [
+        (f"expected {spec.type} values, found text", numbers.isna() & ~missing),
+        ("infinite values", infinite),
+    ]
+    if spec.type == "integer":
+        found.append(("expected whole numbers", finite.notna() & (finite % 1 != 0)))
+    if spec.min is not None:
+        found.append((f"values below {spec.min:g}", finite < spec.min))
+    if spec.max is not None:
+        found.append((f"values above {spec.max:g}", finite > spec.max))
+    return [Failure(name, reason, rows) for reason, rows in found if rows.any()]
+
+
+def _category_failures(
+    name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
+) -> list[Failure]:
+    allowed = spec.categories or ()
+    matched = values.isin(allowed) | missing
+    if matched.all():
+        return []
+    text = category_text(values[~matched])
+    unknown = ~text.isin([str(category) for category in allowed])
+    if not unknown.any():
+        return []
+    rows = pd.Series(False, index=values.index)
+    rows[unknown[unknown].index] = True
+    found = sorted(set(text[unknown].astype(str)))[:MAX_LINES_SHOWN]
+    return [Failure(name, f"unknown categories {found}", rows, f"; allowed: {list(allowed)}")]
+
+
+def _boolean_failures(name: str, values: pd.Series, missing: pd.Series) -> list[Failure]:
+    if pd.api.types.is_bool_dtype(values):
+        return []
+    text = values[~missing].astype(str).str.strip().str.lower()
+    bad = ~text.isin(TRUE_TEXT | FALSE_TEXT)
+    if not bad.any():
+        return []
+    rows = pd.Series(False, index=values.index)
+    rows[bad[bad].index] = True
+    return [Failure(name, "expected true/false values", rows)]
+
+
+def column_failures(name: str, spec: ColumnSpec, values: pd.Series) -> list[Failure]:
+    """Every way one column breaks its spec, with the rows that break it."""
+    missing = values.isna()
+    if spec.type in ("numeric", "integer"):
+        failures = _numeric_failures(name, spec, values, missing)
+    elif spec.type == "boolean":
+        failures = _boolean_failures(name, values, missing)
+    else:
+        failures = _category_failures(name, spec, values, missing)
+    if not spec.nullable and missing.any():
+        failures.append(Failure(name, "missing values", missing))
+    return failures
+
+
+def column_problems(name: str, spec: ColumnSpec, values: pd.Series) -> list[str]:
+    """Every way one column breaks its spec, as messages naming the lines."""
+    return [failure.message() for failure in column_failures(name, spec, values)]
+
+
+def row_problems(frame: pd.DataFrame, contract: Contract, columns: Iterable[str]) -> pd.Series:
+    """Per row, what is wrong with it ("" for a valid row): the checks of the whole-file validation,
+    row by row, over ``columns`` (which must be present)."""
+    problems = pd.Series("", index=frame.index, dtype=object)
+    for name in columns:
+        spec = contract.columns[name]
+        for failure in column_failures(name, spec, frame[name]):
+            said = f"{name}: {failure.reason}"
+            rows = failure.rows.to_numpy(dtype=bool)
+            problems[rows] = (problems[rows] + "; " + said).str.removeprefix("; ")
+    return problems
+
+
+def validation_problems(
+    frame: pd.DataFrame, contract: Contract, *, required: Iterable[str] | None = None
+) -> list[str]:
+    """Every way ``frame`` breaks the contract (empty when valid).
+
+    ``required`` names the columns that must be present (by default every column that is
+    not ignored); columns that are present are always checked.
+    """
+    if frame.empty:
+        return ["the dataset has no rows"]
+    needed = set(contract.kept if required is None else required)
+    problems = [
+        f"missing column '{name}'"
+        for name in contract.columns
+        if name in needed and name not in frame.columns
+    ]
+    for name, spec in contract.columns.items():
+        if name in frame.columns and spec.role != "ignored":
+            problems.extend(column_problems(name, spec, frame[name]))
+    return problems
+
+
+def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The contract's kept columns with clean types: floats, whole numbers, booleans, categories."""
+    out = {}
+    for name in contract.kept:
+        spec, values = contract.columns[name], frame[name]
+        if spec.type == "numeric" or (spec.type == "integer" and spec.nullable):
+            out[name] = pd.to_numeric(values).astype("float64")
+        elif spec.type == "integer":
+            out[name] = pd.to_numeric(values).astype("int64")
+        elif spec.type == "boolean":
+            out[name] = values.map(as_boolean).astype("float64")
+        elif (values.isin(spec.categories or ()) | values.isna()).all():
+            out[name] = values  # already the contract's values: no copy into Python objects
+        else:  # e.g. 1.0 read beside gaps, or "1" as text, for the category 1
+            lookup = {str(category): category for category in spec.categories or ()}
+            out[name] = category_text(values).map(lookup, na_action="ignore").astype(object)
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+def as_boolean(value: object) -> float:
+    """True/False, 1/0, yes/no (any case) as 1.0/0.0; missing stays NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan")
+    return 1.0 if str(value).strip().lower() in TRUE_TEXT else 0.0
+
+
+def validate(frame: pd.DataFrame, contract: Contract, *, source: str = "dataset") -> pd.DataFrame:
+    """Raise DataValidationError listing every problem; return the typed frame."""
+    problems = validation_problems(frame, contract)
+    if problems:
+        raise DataValidationError(f"{source} breaks the data contract: " + "; ".join(problems))
+    return typed(frame, contract)

@@ -1,0 +1,148 @@
+"""Infer a data contract from a table: types, ranges with a margin, categories, nullability."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlplate_runtime.data.contract import (
+    FALSE_TEXT,
+    TRUE_TEXT,
+    ColumnSpec,
+    ColumnType,
+    Contract,
+    Role,
+)
+
+MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
+MAX_CLASSES = 20  # a whole-number target with at most this many values is a class label
+RANGE_MARGIN = 0.1  # ranges allow 10% of the observed span beyond the observed values
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def _whole(values: pd.Series) -> bool:
+    present = values.dropna()
+    return bool(
+        pd.api.types.is_integer_dtype(values)
+        or (np.isfinite(present).all() and (present % 1 == 0).all())
+    )
+
+
+def _bounds(values: pd.Series, *, whole: bool) -> tuple[float, float]:
+    finite = values[np.isfinite(values)] if len(values) else values
+    low, high = float(finite.min()), float(finite.max())
+    margin = (high - low) * RANGE_MARGIN or max(abs(low) * RANGE_MARGIN, 1.0)
+    lower, upper = low - margin, high + margin
+    if low >= 0:
+        lower = max(0.0, lower)
+    if whole:
+        return float(math.floor(lower)), float(math.ceil(upper))
+    return _round(lower), _round(upper)
+
+
+def _is_boolean(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values):
+        return True
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    text = values.dropna().astype(str).str.strip().str.lower()
+    return (
+        len(text) > 0
+        and text.isin(TRUE_TEXT | FALSE_TEXT).all()
+        and text.nunique() <= 2
+        and not text.isin({"0", "1"}).all()
+    )
+
+
+def _looks_like_id(name: str, values: pd.Series) -> bool:
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    named = (bool(words) and words[-1].lower() == "id") or bool(
+        re.search(r"[a-z0-9]Id$|_id$", name)
+    )
+    return named and bool(values.notna().all()) and bool(values.is_unique)
+
+
+def _categories(values: pd.Series, *, whole: bool) -> tuple[Any, ...]:
+    present = values.dropna()
+    if pd.api.types.is_numeric_dtype(present) and whole:
+        return tuple(int(v) for v in sorted(present.unique()))
+    return tuple(sorted(str(v) for v in present.unique()))
+
+
+def infer_task(values: pd.Series) -> str:
+    """Classification for text, booleans or few whole numbers; regression otherwise."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification"
+    return "classification" if _whole(values) and values.nunique() <= MAX_CLASSES else "regression"
+
+
+def infer_column(
+    name: str, values: pd.Series, *, role: Role, task: str
+) -> tuple[ColumnSpec, str | None]:
+    """One column's spec, and a note for the user to review when the guess is uncertain."""
+    nullable = bool(values.isna().any())
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    whole = numeric and _whole(values)
+    if role == "target" and task == "classification":
+        return ColumnSpec(
+            type="categorical", role=role, categories=_categories(values, whole=whole)
+        ), None
+    if _is_boolean(values):
+        return ColumnSpec(type="boolean", role=role, nullable=nullable), None
+    if numeric:
+        if role == "feature" and whole and _looks_like_id(name, values):
+            return ColumnSpec(type="integer", role="id", min=float(values.min())), (
+                f"'{name}' looks like an identifier: role id (not a model input)"
+            )
+        low, high = _bounds(values.dropna().astype(float), whole=whole)
+        kind: ColumnType = "integer" if whole else "numeric"
+        return ColumnSpec(type=kind, role=role, nullable=nullable, min=low, max=high), None
+    distinct = values.dropna().astype(str).nunique()
+    if role == "feature" and distinct > MAX_CATEGORIES:
+        return (
+            ColumnSpec(type="categorical", role="ignored", nullable=True),
+            f"'{name}' has {distinct} distinct texts (free text or an identifier): ignored",
+        )
+    return ColumnSpec(
+        type="categorical",
+        role=role,
+        nullable=nullable,
+        categories=_categories(values, whole=False),
+    ), None
+
+
+def infer_contract(
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    target: str,
+    task: str | None = None,
+    sensitive: tuple[str, ...] = (),
+) -> tuple[Contract, list[str]]:
+    """A contract describing ``frame``, and notes on what deserves a review."""
+    notes = (
+        []
+        if task
+        else [
+            f"task: {infer_task(frame[target])} (guessed from the target's values; TASK= sets it)"
+        ]
+    )
+    task = task or infer_task(frame[target])
+    columns = {}
+    for column in frame.columns:
+        role: Role = (
+            "target" if column == target else "sensitive" if column in sensitive else "feature"
+        )
+        spec, note = infer_column(str(column), frame[column], role=role, task=task)
+        columns[str(column)] = spec
+        if note:
+            notes.append(note)
+    contract = Contract(name=name, task=task, target=target, columns=columns)  # type: ignore[arg-type]
+    return contract, notes

@@ -1,0 +1,94 @@
+"""Stages `validate` and `prepare`: check the raw data against the contract, then split it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from mlplate_runtime.config import Settings, Split
+from mlplate_runtime.data.contract import validate, validation_problems
+from mlplate_runtime.data.ingest import read_table
+from mlplate_runtime.errors import DataValidationError
+
+MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
+MIN_ROWS_PER_CLASS = 2
+
+
+def check_raw_data(settings: Settings) -> dict[str, int]:
+    """Validate the raw file against the contract (stage `validate`); return its shape.
+
+    Nothing is written on invalid data, so DVC never runs the stages after it and their
+    outputs stay as they were.
+    """
+    path = settings.path(settings.params.data.raw_path)
+    frame = read_table(path)
+    problems = validation_problems(frame, settings.contract)
+    if problems:
+        raise DataValidationError(f"{path} breaks the data contract: " + "; ".join(problems))
+    check_trainable(frame, settings)
+    summary = {"rows": len(frame), "columns": len(frame.columns)}
+    report = settings.path(settings.params.data.validation_report)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def check_trainable(frame: pd.DataFrame, settings: Settings) -> None:
+    """Enough rows, and for classification at least two classes with two rows each."""
+    contract, path = settings.contract, settings.params.data.raw_path
+    if len(frame) < MIN_ROWS:
+        raise DataValidationError(
+            f"{path} has {len(frame)} rows; at least {MIN_ROWS} are needed to train and hold out a test split"
+        )
+    if contract.task == "classification":
+        counts = frame[contract.target].value_counts()
+        if len(counts) < 2:
+            raise DataValidationError(
+                f"{path}: the target '{contract.target}' has a single class ({counts.index[0]!r}); "
+                "a classifier needs at least two"
+            )
+        rare = sorted(str(label) for label, n in counts.items() if n < MIN_ROWS_PER_CLASS)
+        if rare:
+            raise DataValidationError(
+                f"{path}: classes {rare} of '{contract.target}' have fewer than {MIN_ROWS_PER_CLASS} rows; "
+                "collect more examples or merge them into another class"
+            )
+
+
+def test_rows(strata: pd.Series, *, test_size: float, seed: int) -> np.ndarray:
+    """A mask of held-out rows: each stratum's share is the same in train and test.
+
+    Works on the strata alone (row positions per stratum), so the data is never copied.
+    """
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(strata), dtype=bool)
+    for _, positions in sorted(strata.groupby(strata, sort=True).indices.items()):
+        n_test = max(1, round(len(positions) * test_size)) if len(positions) > 1 else 0
+        mask[positions[rng.permutation(len(positions))[:n_test]]] = True
+    return mask
+
+
+def split_strata(frame: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Classes for classification; deciles of the target for regression."""
+    target = frame[settings.contract.target]
+    if settings.contract.task == "classification":
+        return target.astype(str)
+    return pd.qcut(target, q=10, labels=False, duplicates="drop")
+
+
+def prepare(settings: Settings) -> tuple[int, int]:
+    """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
+    data = settings.params.data
+    path = settings.path(data.raw_path)
+    frame = validate(read_table(path), settings.contract, source=str(path))
+    check_trainable(frame, settings)
+    held_out = test_rows(
+        split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
+    )
+    settings.path(data.prepared_dir).mkdir(parents=True, exist_ok=True)
+    splits: tuple[tuple[Split, pd.Series], ...] = (("train", ~held_out), ("test", held_out))
+    for name, rows in splits:  # one split in memory at a time
+        frame[rows].to_csv(settings.prepared(name), index=False)
+    return int((~held_out).sum()), int(held_out.sum())

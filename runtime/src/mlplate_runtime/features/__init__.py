@@ -1,0 +1,1 @@
+"""Features: row-wise transformations shared by training and serving."""

@@ -1,0 +1,1 @@
+"""Models: training, evaluation, and the registry with its promotion gate."""

@@ -1,0 +1,75 @@
+"""Stage `evaluate`: score the holdout, write metrics, plots and per-group metrics.
+
+MLflow is not imported here (it costs a second per stage); `register` logs these
+results to the training run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlplate_runtime.config import Settings
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.features.build import feature_matrix, read_features
+from mlplate_runtime.models.store import load_model
+from mlplate_runtime.models.tasks import Task, task_for
+
+
+def load_holdout(settings: Settings) -> pd.DataFrame:
+    """The featurized test split every model is compared on."""
+    return read_features(settings, "test")
+
+
+def score(model: Any, frame: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """What ``model`` predicts for each row of a featurized ``frame``."""
+    return task_for(settings).scores(model, feature_matrix(frame, settings.contract))
+
+
+def group_metrics(
+    frame: pd.DataFrame, y_true: np.ndarray, scores: np.ndarray, *, group_by: str, task: Task
+) -> dict[str, dict[str, float]]:
+    """Metrics for each value of a (sensitive) column, with the group's size."""
+    groups = {}
+    for value, rows in frame.groupby(group_by, dropna=False).groups.items():
+        positions = frame.index.get_indexer(rows)
+        label = "(missing)" if pd.isna(value) else str(value)
+        groups[label] = {"n": len(positions), **task.metrics(y_true[positions], scores[positions])}
+    return groups
+
+
+def write_json(path: Path, content: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2) + "\n")
+
+
+def evaluate(settings: Settings) -> dict[str, float]:
+    """Run the stage; return the holdout metrics. A NaN primary metric stops it."""
+    params, contract = settings.params, settings.contract
+    task = task_for(settings)
+    model = load_model(settings.path(params.train.model_path))
+    frame = load_holdout(settings)
+    y_true = task.labels(frame[contract.target])
+    scores = score(model, frame, settings)
+    metrics = task.metrics(y_true, scores)
+    primary = params.evaluate.primary_metric
+    if not math.isfinite(metrics[primary]):
+        raise ProjectError(
+            f"{primary} is not a number on the {len(frame)}-row holdout (too few rows or a single "
+            "class there); raise data.test_size or choose another evaluate.primary_metric"
+        )
+    write_json(settings.path(params.evaluate.metrics_path), {**metrics, "n_test": len(frame)})
+    fairness = {
+        column: group_metrics(frame, y_true, scores, group_by=column, task=task)
+        for column in contract.sensitive
+    }
+    write_json(settings.path(params.evaluate.fairness_path), {"groups_by": fairness})
+    plots = settings.path(params.evaluate.plots_dir)
+    plots.mkdir(parents=True, exist_ok=True)
+    task.write_plots(y_true, scores, plots)
+    return metrics

@@ -1,0 +1,220 @@
+"""Register the trained model and move the `champion` alias only through the gate."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from mlplate_runtime.config import Settings
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.lineage import TAG_PREFIX
+from mlplate_runtime.models.evaluate import load_holdout, score
+from mlplate_runtime.models.lock import gate_lock
+from mlplate_runtime.models.promotion import Decision, decide
+from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.tracking import client, read_run_info
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+GATE_PASSED_TAG = "gate.passed"  # on every version: did it beat the champion offline?
+GATE_REASON_TAG = "gate.reason"
+
+
+def _alias_version(mlflow_client: Any, name: str, alias: str) -> Any | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def _version_for_run(
+    settings: Settings, mlflow_client: Any, name: str, run_info: dict[str, Any]
+) -> Any:
+    """The registered version of this run's model, registering it on first call."""
+    import mlflow
+
+    for existing in mlflow_client.search_model_versions(f"name='{name}'"):
+        if existing.run_id == run_info["run_id"]:
+            return existing
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    return mlflow.register_model(run_info["model_uri"], name, tags=run_info["tags"])
+
+
+def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
+    """Attach the holdout metrics, per-group metrics and plots to the training run."""
+    params = settings.params.evaluate
+    metrics = json.loads(settings.path(params.metrics_path).read_text())
+    for key, value in metrics.items():
+        mlflow_client.log_metric(run_id, f"test_{key}", value)
+    mlflow_client.log_artifact(run_id, str(settings.path(params.fairness_path)))
+    mlflow_client.log_artifacts(run_id, str(settings.path(params.plots_dir)), "plots")
+
+
+def _holdout_score(settings: Settings, model_uri: str) -> float:
+    import mlflow.sklearn
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    frame = load_holdout(settings)
+    task = task_for(settings)
+    metrics = task.metrics(
+        task.labels(frame[settings.contract.target]),
+        score(mlflow.sklearn.load_model(model_uri), frame, settings),
+    )
+    return metrics[settings.params.evaluate.primary_metric]
+
+
+def input_columns(model_uri: str) -> list[str]:
+    """The input column names in a logged model's signature."""
+    from mlflow.models import get_model_info
+
+    signature = get_model_info(model_uri).signature
+    return list(signature.inputs.input_names()) if signature is not None else []
+
+
+def check_same_inputs(settings: Settings, champion: Any, candidate_uri: str) -> None:
+    """Refuse (before registering anything) a candidate whose inputs differ from the champion's."""
+    name = settings.params.mlflow.registered_model
+    old = input_columns(f"models:/{name}/{champion.version}")
+    new = input_columns(candidate_uri)
+    if old == new:
+        return
+    missing = [column for column in old if column not in new]
+    added = [column for column in new if column not in old]
+    difference = "; ".join(
+        part
+        for part in (
+            f"no longer has {missing}" if missing else "",
+            f"adds {added}" if added else "",
+            "orders them differently" if not (missing or added) else "",
+        )
+        if part
+    )
+    suggestion = f"{name}-{settings.contract.name}".lower().replace(" ", "-")
+    raise ProjectError(
+        f"the candidate's inputs differ from champion version {champion.version} of {name!r} "
+        f"({difference}): a new dataset starts a new model lineage; set mlflow.registered_model "
+        f"in params.yaml to a new name such as {suggestion!r} and run `make register`"
+    )
+
+
+def uncommitted_reason(run_info: dict[str, Any]) -> str | None:
+    """Why a run cannot become champion: it was trained from uncommitted changes."""
+    if run_info["tags"].get(f"{TAG_PREFIX}git_dirty") == "true":
+        return (
+            "trained from uncommitted code, params or data pointers: commit them and run "
+            "`make all` again, or `make register ALLOW_UNCOMMITTED=1` to promote it anyway"
+        )
+    return None
+
+
+def _gate(
+    settings: Settings,
+    candidate: Any,
+    champion: Any | None,
+    candidate_score: float,
+    run_info: dict[str, Any],
+    allow_uncommitted: bool,
+) -> Decision:
+    """The gate's decision for ``candidate`` against the champion read under the lock."""
+    params = settings.params
+    name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
+    higher_is_better = task_for(settings).higher_is_better[metric]
+    champion_score = None
+    if champion is not None and champion.version == candidate.version:
+        decision = Decision(
+            True,
+            "the candidate is already champion",
+            metric,
+            candidate_score,
+            candidate_score,
+            0.0,
+            params.promotion.min_delta,
+        )
+    else:
+        if champion is not None:
+            champion_score = _holdout_score(settings, f"models:/{name}/{champion.version}")
+        decision = decide(
+            candidate_score,
+            champion_score,
+            metric=metric,
+            min_delta=params.promotion.min_delta,
+            higher_is_better=higher_is_better,
+        )
+        blocked = uncommitted_reason(run_info)
+        if decision.promote and blocked and not allow_uncommitted:
+            decision = Decision(
+                False,
+                f"{decision.reason}, but {blocked}",
+                metric,
+                candidate_score,
+                champion_score,
+                decision.delta,
+                params.promotion.min_delta,
+            )
+    return decision
+
+
+def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str, Any]:
+    """Register the candidate, compare it with the champion on the holdout, write the report.
+
+    Nothing is registered when the candidate's metric is not a number or its inputs differ
+    from the champion's; a model trained from uncommitted changes stays challenger unless
+    ``allow_uncommitted``.
+    """
+    params = settings.params
+    name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
+    metrics_path = settings.path(params.evaluate.metrics_path)
+    if not metrics_path.exists():
+        raise ProjectError(f"{metrics_path} does not exist; run `dvc repro` first")
+    candidate_score = json.loads(metrics_path.read_text()).get(metric)
+    if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
+        raise ProjectError(
+            f"{metrics_path} has no number for {metric} ({candidate_score!r}); "
+            "nothing registered: run `dvc repro` and check the evaluation"
+        )
+    run_info = read_run_info(settings)
+    mlflow_client = client(settings)
+    # Read the champion, register and move the alias as one step: a concurrent gate waits.
+    with gate_lock(mlflow_client, name):
+        champion = _alias_version(mlflow_client, name, CHAMPION)
+        if champion is not None and champion.run_id != run_info["run_id"]:
+            check_same_inputs(settings, champion, run_info["model_uri"])
+        log_evaluation(settings, mlflow_client, run_info["run_id"])
+        candidate = _version_for_run(settings, mlflow_client, name, run_info)
+        decision = _gate(
+            settings, candidate, champion, candidate_score, run_info, allow_uncommitted
+        )
+        alias = CHAMPION if decision.promote else CHALLENGER
+        mlflow_client.set_registered_model_alias(name, alias, candidate.version)
+        mlflow_client.set_model_version_tag(
+            name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower()
+        )
+        mlflow_client.set_model_version_tag(
+            name, candidate.version, GATE_REASON_TAG, decision.reason
+        )
+    report = {
+        **decision.as_dict(),
+        "model": name,
+        "candidate_version": int(candidate.version),
+        "champion_version": int(champion.version) if champion is not None else None,
+        "alias_set": alias,
+    }
+    path = settings.path(params.promotion.report_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def champion_lineage(settings: Settings) -> dict[str, str]:
+    """Version, run and lineage tags of the current champion."""
+    name = settings.params.mlflow.registered_model
+    champion = _alias_version(client(settings), name, CHAMPION)
+    if champion is None:
+        raise ProjectError(f"model {name!r} has no champion yet; run `make all` first")
+    lineage = {
+        k[len(TAG_PREFIX) :]: v for k, v in champion.tags.items() if k.startswith(TAG_PREFIX)
+    }
+    return {"model": name, "version": str(champion.version), "run_id": champion.run_id, **lineage}

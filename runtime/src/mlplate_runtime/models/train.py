@@ -1,0 +1,122 @@
+"""Stage `train`: fit the model, save it, and log the run with lineage to MLflow."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from mlplate_runtime.config import Settings
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.features.build import (
+    feature_columns,
+    feature_matrix,
+    read_features,
+)
+from mlplate_runtime.lineage import lineage_tags
+from mlplate_runtime.models.store import save_model
+from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.tracking import start_tracking
+
+# The serving environment of a logged model: pinned to what trained it (inferring costs ~3 s).
+RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy", "skops")
+
+
+def build_model(settings: Settings) -> Pipeline:
+    """Preprocessing and estimator in one scikit-learn pipeline, as the contract and params select."""
+    numeric_columns, categorical_columns = feature_columns(settings.contract)
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("encode", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", numeric, list(numeric_columns)),
+            ("categorical", categorical, list(categorical_columns)),
+        ]
+    )
+    estimator = task_for(settings).estimator(settings.params.model, seed=settings.params.seed)
+    return Pipeline([("preprocess", preprocess), ("estimator", estimator)])
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of the packages the model needs at load time."""
+    return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES] + [
+        f"mlflow=={version('mlflow')}"
+    ]
+
+
+def trusted_types(model: Pipeline) -> list[str]:
+    """The types skops must trust to load this model (we built it, so we trust them)."""
+    import skops.io
+
+    return skops.io.get_untrusted_types(data=skops.io.dumps(model))
+
+
+def train(settings: Settings) -> dict[str, Any]:
+    """Run the stage; return the run info written to the run-info file."""
+    params = settings.params
+    train_path = params.data.features_split("train")
+    frame = read_features(settings, "train")
+    task = task_for(settings)
+    features = feature_matrix(frame, settings.contract)
+    target = task.labels(frame[settings.contract.target])  # class positions, or values
+    try:
+        model = build_model(settings).fit(features, target)
+    except ValueError as error:  # e.g. a single class left in the training split
+        raise ProjectError(
+            f"training failed on {train_path}: {str(error).splitlines()[0]}"
+        ) from None
+
+    save_model(model, settings.path(params.train.model_path))
+
+    tags = lineage_tags(
+        settings.root,
+        data_paths=[params.data.raw_path, train_path],
+        params_hash=settings.params_hash,
+    )
+    fit_metrics = task.metrics(target, task.scores(model, features))
+    mlflow = start_tracking(settings)
+    from mlflow.models import infer_signature
+
+    with mlflow.start_run() as run:
+        mlflow.set_tags(tags)
+        mlflow.log_params(
+            {
+                "model_type": params.model.type,
+                "seed": params.seed,
+                "n_train": len(frame),
+                "dataset": settings.contract.name,
+                "task": settings.contract.task,
+                **params.model.hyperparameters(),
+            }
+        )
+        mlflow.log_metrics({f"train_{name}": value for name, value in fit_metrics.items()})
+        example = features.head(5)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            skops_trusted_types=trusted_types(model),
+        )
+    run_info = {
+        "run_id": run.info.run_id,
+        "experiment_id": run.info.experiment_id,
+        "model_uri": info.model_uri,
+        "tags": tags,
+    }
+    run_info_path: Path = settings.path(params.train.run_info_path)
+    run_info_path.parent.mkdir(parents=True, exist_ok=True)
+    run_info_path.write_text(json.dumps(run_info, indent=2) + "\n")
+    return run_info

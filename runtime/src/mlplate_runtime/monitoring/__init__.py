@@ -1,0 +1,1 @@
+"""Monitoring: data drift, data quality and prediction shift against the training data."""

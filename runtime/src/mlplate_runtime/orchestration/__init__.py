@@ -1,0 +1,1 @@
+"""Run the dvc.yaml pipeline on a managed engine: one step per stage, same code, same params."""

@@ -1,0 +1,163 @@
+"""The pull-request model report: metrics and params against a base commit, and the gate.
+
+`dvc metrics diff` and `dvc params diff` against the merge base with the target
+branch give the numbers; the Markdown is rendered by pure functions below.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlplate_runtime.config import Settings
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.models.promotion import decide, regression_exceeds
+from mlplate_runtime.models.tasks import task_for
+
+MARKER = "<!-- mlplate_runtime-model-report -->"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The rendered report and whether the primary metric regressed past the threshold."""
+
+    markdown: str
+    regressed: bool
+
+
+def _run(root: Path, *args: str) -> str:
+    try:
+        result = subprocess.run(list(args), cwd=root, capture_output=True, text=True, check=True)
+    except FileNotFoundError:
+        raise ProjectError(f"{args[0]} is not installed; run `make setup`") from None
+    except subprocess.CalledProcessError as error:
+        last = (error.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProjectError(f"`{' '.join(args)}` failed: {last}") from None
+    return result.stdout
+
+
+def merge_base(root: Path, base: str) -> str:
+    """The commit where this branch left ``base``."""
+    try:
+        return _run(root, "git", "merge-base", "HEAD", base).strip()
+    except ProjectError:
+        raise ProjectError(
+            f"cannot find the base {base!r}; fetch it (git fetch origin main) or pass BASE=<ref>"
+        ) from None
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _metrics_table(metrics_diff: dict[str, dict[str, Any]], primary: str, base: str) -> list[str]:
+    """Every metric, base vs this branch, the gate's metric first and in bold."""
+    lines = ["", f"### Metrics (base `{base[:12]}` → this branch)", ""]
+    lines += ["| metric | base | this branch | change |", "| --- | --- | --- | --- |"]
+    for name in sorted(metrics_diff, key=lambda metric: (metric != primary, metric)):
+        values = metrics_diff[name]
+        change = values.get("diff")
+        label = f"**{name}**" if name == primary else name
+        delta = f"{change:+.4f}" if isinstance(change, float) else _fmt(change)
+        lines.append(
+            f"| {label} | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} | {delta} |"
+        )
+    return lines
+
+
+def _params_table(params_diff: dict[str, dict[str, Any]]) -> list[str]:
+    """The parameters this branch changed."""
+    lines = ["", "### Parameters changed", ""]
+    if not params_diff:
+        return [*lines, "No parameter changes."]
+    lines += ["| parameter | base | this branch |", "| --- | --- | --- |"]
+    for name in sorted(params_diff):
+        values = params_diff[name]
+        lines.append(f"| `{name}` | {_fmt(values.get('old'))} | {_fmt(values.get('new'))} |")
+    return lines
+
+
+def render_report(
+    metrics_diff: dict[str, dict[str, Any]],
+    params_diff: dict[str, dict[str, Any]],
+    *,
+    base: str,
+    primary: str,
+    min_delta: float,
+    max_regression: float,
+    higher_is_better: bool = True,
+) -> Report:
+    """Render the Markdown report from flattened DVC diffs ({name: {old, new}})."""
+    higher = higher_is_better
+    entry = metrics_diff.get(primary)
+    if entry is None or entry.get("new") is None:
+        raise ProjectError(f"metric {primary!r} is missing from the current metrics; run dvc repro")
+    new, old = entry["new"], entry.get("old")
+    lines = [MARKER]
+    if old is None:
+        regressed = False
+        lines += [
+            f"## Model report: `{primary}` = {new:.4f} (no baseline on `{base[:12]}`)",
+            "",
+            "**Gate: passed** (nothing to compare with).",
+            "",
+            "**On merge:** the first model becomes champion.",
+        ]
+    else:
+        regressed = regression_exceeds(
+            new, old, max_regression=max_regression, higher_is_better=higher
+        )
+        decision = decide(new, old, metric=primary, min_delta=min_delta, higher_is_better=higher)
+        gate = "failed" if regressed else "passed"
+        lines += [
+            f"## Model report: `{primary}` {new:.4f} ({new - old:+.4f} vs base)",
+            "",
+            f"**Gate: {gate}**: `{primary}` moved from {old:.4f} to {new:.4f}; "
+            f"the largest allowed regression is {max_regression}.",
+            "",
+            "**On merge:** "
+            + ("would be promoted to champion" if decision.promote else "would stay challenger")
+            + f" ({decision.reason}).",
+        ]
+    lines += _metrics_table(metrics_diff, primary, base) + _params_table(params_diff)
+    return Report("\n".join(lines) + "\n", regressed)
+
+
+def _flatten(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Merge DVC's per-file diffs into one {name: values} mapping."""
+    flat: dict[str, dict[str, Any]] = {}
+    for per_file in diff.values():
+        flat.update(per_file)
+    return flat
+
+
+def pull_request_report(settings: Settings, *, base: str, output: Path) -> Report:
+    """Compare the workspace with the merge base of ``base``; write the Markdown report."""
+    root = settings.root
+    rev = merge_base(root, base)
+    metrics = _flatten(
+        json.loads(_run(root, "dvc", "metrics", "diff", rev, "--all", "--json") or "{}")
+    )
+    params = _flatten(json.loads(_run(root, "dvc", "params", "diff", rev, "--json") or "{}"))
+    promotion = settings.params.promotion
+    report = render_report(
+        metrics,
+        params,
+        base=rev,
+        primary=settings.params.evaluate.primary_metric,
+        min_delta=promotion.min_delta,
+        max_regression=promotion.max_regression,
+        higher_is_better=task_for(settings).higher_is_better[
+            settings.params.evaluate.primary_metric
+        ],
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.markdown)
+    return report

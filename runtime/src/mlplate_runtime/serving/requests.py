@@ -1,0 +1,160 @@
+"""What arrives: body size limit, SageMaker request parsing, and the 4xx answers for bad input.
+
+Every invalid request becomes a 4xx that names the problem: field-level 422s (even when the
+rejected input held Infinity or NaN), 422 for JSON nested too deeply, 413 for a body over
+MAX_REQUEST_BYTES (refused before it is read).
+"""
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from mlplate_runtime.data.contract import Contract
+
+
+def invalid(message: str, loc: tuple[str, ...] = ("body",)) -> RequestValidationError:
+    """A 422 for the client, in FastAPI's field-level error format."""
+    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+def _json_safe(value: Any) -> Any:
+    """Echoed input made JSON-safe: infinities and NaN as text (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 with field-level details, even when the rejected input held Infinity or NaN."""
+    if not isinstance(error, RequestValidationError):
+        raise error
+    return JSONResponse(
+        status_code=422, content={"detail": jsonable_encoder(_json_safe(list(error.errors())))}
+    )
+
+
+async def nested_too_deeply(request: Request, error: Exception) -> JSONResponse:
+    """A body nested beyond Python's recursion limit is the client's error, not a 500."""
+    detail = [{"loc": ["body"], "msg": "the JSON is nested too deeply", "type": "value_error"}]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413, before the app reads them (ASGI middleware)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send)
+        received = 0
+
+        async def counted() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        limit = f"the request body is larger than {self.max_bytes} bytes (MAX_REQUEST_BYTES)"
+        body = json.dumps({"detail": limit}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def as_input(record: BaseModel, features: set[str]) -> dict[str, Any]:
+    """A validated record under its column names: every feature, other columns when given."""
+    values = record.model_dump(by_alias=True)
+    return {key: value for key, value in values.items() if key in features or value is not None}
+
+
+def _typed(value: str, kind: str) -> Any:
+    """A CSV cell as a number where the contract wants one (text otherwise: validation says so)."""
+    if kind in ("numeric", "integer"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _csv_records(body: bytes, contract: Contract) -> list[dict[str, Any]]:
+    """Records from CSV, with or without a header row of contract column names."""
+    columns = contract.features
+    try:
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise invalid(f"malformed CSV: {error}") from None
+    rows = [row for row in rows if row]
+    if rows and set(rows[0]) <= set(columns) and len(set(rows[0])) == len(rows[0]):
+        header, rows = rows[0], rows[1:]
+    else:
+        header = list(columns)
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(header):
+            raise invalid(
+                f"CSV row {number} has {len(row)} values; expected {len(header)} ({', '.join(header)})"
+            )
+    kinds = {name: spec.type for name, spec in contract.columns.items()}
+    return [
+        {
+            key: (_typed(value, kinds.get(key, "")) if value != "" else None)
+            for key, value in zip(header, row, strict=True)
+        }
+        for row in rows
+    ]
+
+
+def _json_records(body: bytes) -> list[Any]:
+    """Records from JSON: a list, or {"instances": [...]} / {"records": [...]}."""
+    try:
+        payload = json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise invalid(f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise invalid("the JSON is nested too deeply") from None
+    if isinstance(payload, dict):
+        payload = payload.get("instances", payload.get("records"))
+    if not isinstance(payload, list):
+        raise invalid('expected a list of records, or {"instances": [...]}')
+    return payload
+
+
+def parse_invocation(body: bytes, content_type: str, contract: Contract) -> list[Any]:
+    """Records from a SageMaker request: JSON ({"instances"|"records": [...]} or a list) or CSV."""
+    if content_type.startswith("text/csv"):
+        return _csv_records(body, contract)
+    if content_type.startswith("application/json") or not content_type:
+        return _json_records(body)
+    raise invalid(f"unsupported content type {content_type!r}; use application/json or text/csv")

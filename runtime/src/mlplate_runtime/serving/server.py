@@ -1,0 +1,21 @@
+"""`serve`: run the API the way SageMaker starts a container (`docker run <image> serve`).
+
+It listens on 0.0.0.0 and PORT (8080 by default, SageMaker's port) and answers /ping and
+/invocations beside the other routes; the image's default command is the same.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def main() -> None:
+    """Start uvicorn with the app factory; arguments (SageMaker passes `serve`) are ignored."""
+    import uvicorn
+
+    uvicorn.run(
+        "mlplate_runtime.serving.app:create_app",
+        factory=True,
+        host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 (a container's port is published)
+        port=int(os.environ.get("PORT", "8080")),
+    )

@@ -1,0 +1,70 @@
+"""Generated docs pages: pipeline from dvc.yaml, data card from the schema, model card."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from mlplate_runtime.model_card import (
+    data_card_page,
+    model_card_page,
+    pipeline_page,
+)
+from support import PROJECT_ROOT
+
+
+def test_pipeline_page_lists_every_dvc_stage_with_its_inputs():
+    dvc_yaml = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())
+    page = pipeline_page(dvc_yaml)
+    for name, stage in dvc_yaml["stages"].items():
+        assert f"## {name}" in page
+        assert f"`{stage['cmd']}`" in page
+
+
+def test_data_card_has_a_row_per_contract_column(settings):
+    page = data_card_page(settings)
+    for name, column in settings.contract.columns.items():
+        assert f"| `{name}` | {column.type} | {column.role} |" in page
+
+
+def test_model_card_shows_lineage_metrics_and_fairness(settings):
+    params = settings.params.evaluate
+    metrics = settings.path(params.metrics_path)
+    metrics.parent.mkdir(parents=True)
+    primary = params.primary_metric
+    metrics.write_text(json.dumps({primary: 0.8123, "n_test": 200}))
+    female = {"n": 90, primary: 0.80}
+    male = {"n": 110, primary: 0.83}
+    settings.path(params.fairness_path).write_text(
+        json.dumps({"groups_by": {"gender": {"female": female, "male": male}}})
+    )
+    champion = {
+        "model": "m",
+        "version": "2",
+        "run_id": "abc",
+        "git_commit": "f" * 40,
+        "data.data/raw/x.csv": "0" * 32,
+    }
+    page = model_card_page(settings, {"intended_use": "Ranking churn risk."}, champion)
+    assert "| champion version | 2 |" in page
+    assert f"| **{primary}** | 0.8123 |" in page
+    assert f"| gender | n | {primary} |" in page
+    assert "| female | 90 | 0.8000 |" in page
+    assert f"Largest gap in `{primary}` between groups of `gender`: 0.0300." in page
+    assert "| `data/raw/x.csv` | `" + "0" * 32 + "` |" in page
+    assert "Ranking churn risk." in page
+
+
+def test_model_card_without_sensitive_columns_says_so(settings):
+    params = settings.params.evaluate
+    settings.path(params.fairness_path).parent.mkdir(parents=True)
+    settings.path(params.fairness_path).write_text(json.dumps({"groups_by": {}}))
+    page = model_card_page(settings, {}, None)
+    assert "declares no sensitive attribute" in page
+
+
+def test_model_card_without_a_model_says_what_to_run(settings):
+    page = model_card_page(settings, {}, None)
+    assert "No champion model is registered yet: run `make all`." in page
+    assert "No evaluation yet" in page

@@ -1,0 +1,229 @@
+"""Every stage on data made from the contract, with a temporary MLflow store; bad data stops early."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from mlplate_runtime.data.contract import ColumnSpec
+from mlplate_runtime.data.prepare import check_raw_data, prepare
+from mlplate_runtime.data.synthetic import write_table
+from mlplate_runtime.data.versioning import ensure_raw_data, pointer_path
+from mlplate_runtime.errors import DataValidationError, ProjectError
+from mlplate_runtime.features.build import featurize
+from mlplate_runtime.models.evaluate import evaluate
+from mlplate_runtime.models.registry import champion_lineage, register
+from mlplate_runtime.models.train import train
+
+
+def run_pipeline(settings, frame, after_prepare=None):
+    write_table(settings.path(settings.params.data.raw_path), frame)
+    check_raw_data(settings)
+    prepare(settings)
+    if after_prepare is not None:
+        after_prepare(settings)
+    featurize(settings)
+    if settings.params.feature_store is not None:
+        from mlplate_runtime.features.store import build_store
+
+        build_store(settings)  # the feature_store stage: train and evaluate read through it
+    run_info = train(settings)
+    metrics = evaluate(settings)
+    return run_info, metrics
+
+
+def test_pipeline_trains_evaluates_and_registers_a_champion(settings, sample):
+    run_info, metrics = run_pipeline(settings, sample)
+    contract, params = settings.contract, settings.params
+    if contract.task == "regression":
+        assert 0.5 < metrics["r2"] <= 1.0  # the synthetic target follows the features
+    else:
+        assert 0.7 < metrics["roc_auc"] <= 1.0
+    written = json.loads(settings.path(params.evaluate.metrics_path).read_text())
+    assert written["n_test"] == pytest.approx(
+        len(sample) * params.data.test_size, abs=len(contract.classes) + 1
+    )
+    fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())["groups_by"]
+    assert set(fairness) == set(contract.sensitive)
+    plots = settings.path(params.evaluate.plots_dir)
+    png = "residuals.png" if contract.task == "regression" else "confusion_matrix.png"
+    assert (plots / png).stat().st_size > 0
+    assert "lineage.params_hash" in run_info["tags"]
+
+    report = register(settings, allow_uncommitted=True)
+    assert report["promote"] and report["alias_set"] == "champion"
+    lineage = champion_lineage(settings)
+    assert lineage["run_id"] == run_info["run_id"]
+    assert lineage["params_hash"] == settings.params_hash
+
+    again = register(settings, allow_uncommitted=True)  # same run: no new version, stays champion
+    assert again["candidate_version"] == report["candidate_version"]
+
+
+def test_a_candidate_with_other_inputs_is_refused_before_anything_is_registered(settings, sample):
+    run_pipeline(settings, sample)
+    register(settings, allow_uncommitted=True)
+    contract = settings.contract
+    dropped = contract.features[0]
+    columns = {**contract.columns, dropped: ColumnSpec(type="categorical", role="ignored")}
+    changed = settings.model_copy(
+        update={"contract": contract.model_copy(update={"columns": columns})}
+    )
+    run_pipeline(changed, sample)
+    from mlflow import MlflowClient
+
+    name = settings.params.mlflow.registered_model
+    before = len(MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'"))
+    with pytest.raises(
+        ProjectError,
+        match=rf"no longer has \[{re.escape(repr(dropped))}\].*mlflow.registered_model",
+    ):
+        register(changed, allow_uncommitted=True)
+    assert (
+        len(MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'")) == before
+    )
+
+
+def test_uncommitted_training_is_not_promoted_without_the_override(settings, sample):
+    run_info, _ = run_pipeline(settings, sample)
+    run_file = settings.path(settings.params.train.run_info_path)
+    run_info["tags"]["lineage.git_dirty"] = "true"
+    run_file.write_text(json.dumps(run_info))
+    report = register(settings)
+    assert not report["promote"] and report["alias_set"] == "challenger"
+    assert "uncommitted" in report["reason"]
+
+
+def _outputs(settings):
+    data = settings.params.data
+    return {
+        path: sorted(p.name for p in settings.path(path).iterdir())
+        for path in (data.prepared_dir, data.features_dir)
+        if settings.path(path).exists()
+    }
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda frame, c: frame.drop(columns=[c.features[0]]), "missing column"),
+        (lambda frame, c: frame.head(5), "at least 20 are needed"),
+        (lambda frame, c: frame.iloc[0:0], "has no rows"),
+    ],
+)
+def test_invalid_data_stops_before_prepare_and_keeps_previous_outputs(
+    settings, sample, breakage, message
+):
+    write_table(settings.path(settings.params.data.raw_path), sample)
+    prepare(settings)
+    featurize(settings)
+    before = _outputs(settings)
+    write_table(settings.path(settings.params.data.raw_path), breakage(sample, settings.contract))
+    with pytest.raises(DataValidationError, match=message):
+        check_raw_data(settings)
+    with pytest.raises(DataValidationError, match=message):
+        prepare(settings)
+    assert _outputs(settings) == before
+
+
+def test_a_numeric_feature_with_infinity_is_named_with_its_line(settings, sample):
+    numeric = [
+        n
+        for n in settings.contract.numeric_features
+        if settings.contract.columns[n].type == "numeric"
+    ]
+    if not numeric:
+        pytest.skip("the contract has no float feature")
+    broken = sample.copy()
+    broken.loc[3, numeric[0]] = float("inf")
+    write_table(settings.path(settings.params.data.raw_path), broken)
+    with pytest.raises(
+        DataValidationError, match=re.escape(f"'{numeric[0]}': infinite values at lines 5")
+    ):
+        check_raw_data(settings)
+
+
+def test_a_single_class_is_refused(settings, sample):
+    if settings.contract.task != "classification":
+        pytest.skip("regression has no classes")
+    write_table(
+        settings.path(settings.params.data.raw_path),
+        sample.assign(**{settings.contract.target: settings.contract.classes[0]}),
+    )
+    with pytest.raises(DataValidationError, match="single class"):
+        check_raw_data(settings)
+
+
+def with_raw_path(settings, raw_path):
+    data = settings.params.data.model_copy(update={"raw_path": raw_path})
+    return settings.model_copy(update={"params": settings.params.model_copy(update={"data": data})})
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("data.csv", b"", "is empty"),
+        ("data.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "is not a text file"),
+        ("data.csv", b"a,b,a\n1,2,3\n", "duplicated column names ['a']"),
+        ("data.csv", b"a,b\n\xff\xfe,1\n", "not UTF-8"),
+        ("data.parquet", b"a,b\n1,2\n", "not a readable Parquet file"),
+    ],
+)
+def test_files_that_are_not_tables_get_one_line(settings, name, content, message):
+    settings = with_raw_path(settings, settings.params.data.raw_path.with_name(name))
+    raw = settings.path(settings.params.data.raw_path)
+    raw.parent.mkdir(parents=True)
+    raw.write_bytes(content)
+    with pytest.raises(DataValidationError) as error:
+        check_raw_data(settings)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_tracked_file_missing_here_asks_for_make_pull_and_writes_nothing(settings):
+    user_data = settings.model_copy(
+        update={"contract": settings.contract.model_copy(update={"example": False})}
+    )
+    pointer = pointer_path(user_data)
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer.write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: raw\n")
+    with pytest.raises(ProjectError, match="make pull"):
+        ensure_raw_data(user_data)
+    assert not settings.path(settings.params.data.raw_path).exists()
+    assert pointer.read_text().startswith("outs:\n- md5: 0123456789abcdef")
+
+
+def test_without_the_example_a_missing_file_asks_for_use_data(settings):
+    user_data = settings.model_copy(
+        update={"contract": settings.contract.model_copy(update={"example": False})}
+    )
+    with pytest.raises(ProjectError, match="make use-data"):
+        ensure_raw_data(user_data)
+
+
+def test_parquet_raw_data_runs_the_pipeline(settings, sample):
+    as_parquet = with_raw_path(settings, settings.params.data.raw_path.with_suffix(".parquet"))
+    write_table(as_parquet.path(as_parquet.params.data.raw_path), sample)
+    assert check_raw_data(as_parquet) == {"rows": len(sample), "columns": len(sample.columns)}
+    n_train, n_test = prepare(as_parquet)
+    assert n_train + n_test == len(sample)
+
+
+def test_a_metric_that_is_not_a_number_stops_evaluation_and_registration(settings, sample):
+    if settings.contract.task != "classification":
+        pytest.skip("regression metrics are defined on any holdout")
+    evaluate_params = settings.params.evaluate.model_copy(update={"primary_metric": "roc_auc"})
+    params = settings.params.model_copy(update={"evaluate": evaluate_params})
+    settings = settings.model_copy(update={"params": params})
+    run_pipeline(settings, sample)
+    holdout = settings.path(params.data.features_dir / "test.csv")
+    frame = pd.read_csv(holdout)
+    target = settings.contract.target
+    frame[frame[target].astype(str) == str(frame[target].iloc[0])].to_csv(holdout, index=False)
+    with pytest.raises(ProjectError, match="roc_auc is not a number"):
+        evaluate(settings)
+    settings.path(params.evaluate.metrics_path).write_text(json.dumps({"roc_auc": float("nan")}))
+    with pytest.raises(ProjectError, match="nothing registered"):
+        register(settings, allow_uncommitted=True)

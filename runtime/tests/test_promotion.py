@@ -1,0 +1,53 @@
+"""The promotion gate: only a clear improvement replaces the champion."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlplate_runtime.models.promotion import decide, regression_exceeds
+
+
+def test_first_model_becomes_champion():
+    decision = decide(0.71, None, metric="roc_auc", min_delta=0.002)
+    assert decision.promote
+    assert decision.champion is None
+
+
+def test_better_model_is_promoted():
+    decision = decide(0.80, 0.75, metric="roc_auc", min_delta=0.002)
+    assert decision.promote
+    assert decision.delta == pytest.approx(0.05)
+
+
+def test_worse_model_is_not_promoted():
+    decision = decide(0.70, 0.75, metric="roc_auc", min_delta=0.002)
+    assert not decision.promote
+    assert decision.delta == pytest.approx(-0.05)
+
+
+def test_equal_model_is_not_promoted():
+    assert not decide(0.75, 0.75, metric="roc_auc", min_delta=0.0).promote
+
+
+def test_improvement_below_min_delta_is_not_promoted():
+    assert not decide(0.751, 0.75, metric="roc_auc", min_delta=0.002).promote
+
+
+def test_lower_is_better_metrics_invert_the_comparison():
+    assert decide(0.9, 1.0, metric="rmse", min_delta=0.05, higher_is_better=False).promote
+    assert not decide(1.1, 1.0, metric="rmse", min_delta=0.05, higher_is_better=False).promote
+
+
+def test_regression_threshold():
+    assert regression_exceeds(0.70, 0.75, max_regression=0.01)
+    assert not regression_exceeds(0.745, 0.75, max_regression=0.01)
+    assert not regression_exceeds(0.80, 0.75, max_regression=0.01)
+
+
+def test_lower_is_better_metrics_are_explained_with_their_real_sign():
+    worse = decide(197.68, 100.0, metric="rmse", min_delta=0.5, higher_is_better=False)
+    assert not worse.promote
+    assert worse.reason.startswith("rmse rises by 97.6800 (worse)")
+    better = decide(90.0, 100.0, metric="rmse", min_delta=0.5, higher_is_better=False)
+    assert better.promote
+    assert better.reason.startswith("rmse falls by 10.0000 (better")

@@ -1,0 +1,54 @@
+"""The pull-request report: deltas, changed params, promotion decision, regression gate."""
+
+from __future__ import annotations
+
+from mlplate_runtime.report import MARKER, render_report
+
+PARAMS = {"model.hist_gradient_boosting.max_iter": {"old": 150, "new": 2, "diff": -148}}
+
+
+def metrics(old: float | None, new: float) -> dict:
+    diff = None if old is None else new - old
+    return {
+        "roc_auc": {"old": old, "new": new, "diff": diff},
+        "f1": {"old": 0.5, "new": 0.5, "diff": 0.0},
+    }
+
+
+def render(metrics_diff, params_diff=PARAMS):
+    return render_report(
+        metrics_diff,
+        params_diff,
+        base="0123456789abcdef",
+        primary="roc_auc",
+        min_delta=0.002,
+        max_regression=0.01,
+    )
+
+
+def test_a_large_regression_fails_the_gate():
+    report = render(metrics(0.80, 0.70))
+    assert report.regressed
+    assert report.markdown.startswith(MARKER)
+    assert "**Gate: failed**" in report.markdown
+    assert "| **roc_auc** | 0.8000 | 0.7000 | -0.1000 |" in report.markdown
+    assert "would stay challenger" in report.markdown
+
+
+def test_an_improvement_passes_and_would_be_promoted():
+    report = render(metrics(0.80, 0.83))
+    assert not report.regressed
+    assert "**Gate: passed**" in report.markdown
+    assert "would be promoted to champion" in report.markdown
+    assert "| `model.hist_gradient_boosting.max_iter` | 150 | 2 |" in report.markdown
+
+
+def test_a_small_regression_within_the_threshold_passes():
+    assert not render(metrics(0.80, 0.795)).regressed
+
+
+def test_no_baseline_passes_and_says_so():
+    report = render(metrics(None, 0.8), {})
+    assert not report.regressed
+    assert "no baseline" in report.markdown
+    assert "No parameter changes." in report.markdown
