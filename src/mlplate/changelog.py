@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mlplate.versions import version_key
+from mlplate.release_tags import version_key
 
 PACKAGED = Path(__file__).parent / "CHANGELOG.md"
 SOURCE = Path(__file__).parents[2] / "CHANGELOG.md"

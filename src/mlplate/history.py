@@ -27,8 +27,8 @@ from pathlib import Path
 
 from mlplate.errors import MlplateError
 from mlplate.git import git, git_succeeds
+from mlplate.release_tags import RELEASE, version_key
 from mlplate.template import TEMPLATE_PATHS
-from mlplate.versions import RELEASE, version_key
 
 VERSION_FILE = "src/mlplate/__init__.py"
 LEGACY_TEMPLATE_DIR = "src/mlplate/template"  # where the template lived before v0.2.0

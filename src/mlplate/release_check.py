@@ -22,7 +22,7 @@ from mlplate.history import (
     template_store,
     template_tree,
 )
-from mlplate.versions import version_key
+from mlplate.release_tags import version_key
 
 
 def problems(repo: Path) -> list[str]:

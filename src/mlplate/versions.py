@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from mlplate.errors import MlplateError
 from mlplate.git import git
+from mlplate.release_tags import RELEASE, version_key
 from mlplate.source import check_source, git_safety_environment, is_own_source
-
-RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
-
-
-def version_key(tag: str) -> tuple[int, ...]:
-    """Sort key of a vX.Y.Z release tag (the one ordering of releases)."""
-    return tuple(int(part) for part in tag[1:].split("."))
 
 
 def available_versions(answers: Mapping[str, Any]) -> list[str]:
