@@ -1,3 +1,3 @@
 """mlplate's runtime: the machinery every generated project shares (released with mlplate)."""
 
-__version__ = "0.2.30"
+__version__ = "0.2.31"

@@ -10,7 +10,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -67,25 +67,30 @@ class DataParams(Section):
         return self.features_dir / f"{split}.csv"
 
 
-class HistGradientBoostingParams(Section):
-    learning_rate: float = Field(gt=0)
-    max_iter: int = Field(gt=0)
-    max_leaf_nodes: int = Field(gt=1)
-    l2_regularization: float = Field(ge=0)
+class ModelParams(BaseModel):
+    """params.yaml's `model:` section, read by the project's model.py (free-form).
 
+    ``type`` names the estimator the default model.py builds; a team's model.py may read any
+    keys it adds here. A section named by ``type`` holds that estimator's hyperparameters.
+    """
 
-class LinearParams(Section):
-    alpha: float = Field(gt=0)  # L2 strength: Ridge's alpha, LogisticRegression's 1/C
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: str = "custom"
 
+    def as_dict(self) -> dict[str, Any]:
+        """The section as params.yaml has it (what build_estimator receives)."""
+        return self.model_dump()
 
-class ModelParams(Section):
-    type: Literal["hist_gradient_boosting", "linear"]
-    hist_gradient_boosting: HistGradientBoostingParams
-    linear: LinearParams
-
-    def hyperparameters(self) -> dict[str, float | int]:
-        """Return the hyperparameters of the selected model type."""
-        return getattr(self, self.type).model_dump()
+    def hyperparameters(self) -> dict[str, Any]:
+        """The scalar settings of the selected estimator (logged with every run)."""
+        section = self.as_dict()
+        chosen = section.get(self.type)
+        values = chosen if isinstance(chosen, dict) else section
+        return {
+            key: value
+            for key, value in values.items()
+            if key != "type" and isinstance(value, (int, float, str, bool))
+        }
 
 
 class TrainParams(Section):
@@ -191,6 +196,9 @@ class MlflowParams(Section):
 
 
 class Params(Section):
+    """params.yaml. Sections the runtime does not know are the team's (its own stages)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
     seed: int
     data: DataParams
     model: ModelParams

@@ -11,12 +11,14 @@ reading any file. With several projects in one environment, MLPLATE_PROJECT pick
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 
 from mlplate_runtime.errors import ProjectError
 
@@ -64,3 +66,20 @@ RUNTIME_COMMAND = "mlplate-run"  # the runtime's own console script, when no pro
 def command_name() -> str:
     """The command that runs the project's CLI (its package's script; pipeline steps call it)."""
     return current_project().package or RUNTIME_COMMAND
+
+
+def team_module(name: str) -> ModuleType | None:
+    """The project's own module ``name`` (features, model, ...), or None where it has none.
+
+    These modules are the extension points: the runtime calls the functions they define
+    (see mlplate_runtime.features.build and mlplate_runtime.models.estimators).
+    """
+    package = current_project().package
+    if package is None:
+        return None
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name in (f"{package}.{name}", package):
+            return None
+        raise

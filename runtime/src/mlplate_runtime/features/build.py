@@ -1,15 +1,29 @@
-"""Features from the contract (pure functions) and the `featurize` stage.
+"""Features from the contract (pure functions), the project's derived features, and the
+`featurize` stage.
 
 Numeric, integer and boolean feature columns go to the model as floats (gaps stay NaN for
-the imputer); categorical ones as text. Add engineered columns in ``add_features``.
+the imputer); categorical ones as text. A project derives more columns in its own
+``features.py`` (an extension point)::
+
+    DERIVED_FEATURES = {"charges_per_month": "numeric"}   # name -> numeric or categorical
+
+    def add_features(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(charges_per_month=frame["charges"] / frame["tenure"].clip(lower=1))
+
+``add_features`` receives the contract's feature columns, typed (numbers as floats, categories
+as text, gaps as NaN), and returns them with the derived columns added. The derivation is the
+first step of the model itself (``ProjectInputs``), so the model takes the raw columns:
+serving, batch scoring and monitoring follow every change of derived features, and such a
+change is a new version of the same registered model.
 """
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlplate_runtime.config import Settings, Split
 from mlplate_runtime.data.contract import (
@@ -18,6 +32,10 @@ from mlplate_runtime.data.contract import (
     as_numbers,
     category_text,
 )
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.project import team_module
+
+FeatureKind = Literal["numeric", "categorical"]
 
 
 def add_features(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -28,9 +46,87 @@ def add_features(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return frame[[name for name in contract.kept if name in frame.columns]].copy()
 
 
+def derived_features() -> dict[str, FeatureKind]:
+    """The derived columns the project's features.py declares (name -> numeric/categorical)."""
+    module = team_module("features")
+    declared = getattr(module, "DERIVED_FEATURES", None) or {}
+    if not isinstance(declared, dict) or any(
+        not isinstance(name, str) or kind not in ("numeric", "categorical")
+        for name, kind in declared.items()
+    ):
+        raise ProjectError(
+            "features.py: DERIVED_FEATURES must map each derived column's name to "
+            '"numeric" or "categorical", e.g. {"charges_per_month": "numeric"}'
+        )
+    if declared and not callable(getattr(module, "add_features", None)):
+        raise ProjectError("features.py declares DERIVED_FEATURES but has no add_features(frame)")
+    return dict(declared)
+
+
 def feature_columns(contract: Contract) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The model's (numeric, categorical) input columns."""
+    """The contract's (numeric, categorical) input columns: what the model takes."""
     return contract.numeric_features, contract.categorical_features
+
+
+def model_columns(
+    contract: Contract, derived: dict[str, FeatureKind]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (numeric, categorical) columns the estimator sees: the contract's, then derived."""
+    clash = sorted(set(derived) & set(contract.columns))
+    if clash:
+        raise ProjectError(
+            f"features.py derives {clash}, which the data contract already has; give derived "
+            "columns new names"
+        )
+    numeric, categorical = feature_columns(contract)
+    return (
+        (*numeric, *(name for name, kind in derived.items() if kind == "numeric")),
+        (*categorical, *(name for name, kind in derived.items() if kind == "categorical")),
+    )
+
+
+def derive(typed: pd.DataFrame, derived: dict[str, FeatureKind]) -> pd.DataFrame:
+    """The typed inputs with the project's derived columns (numbers as floats, text as text)."""
+    if not derived:
+        return typed
+    module = team_module("features")
+    out = module.add_features(typed.copy()) if module is not None else None
+    if not isinstance(out, pd.DataFrame) or len(out) != len(typed):
+        raise ProjectError(
+            "features.py: add_features(frame) must return the frame, one row per row"
+        )
+    missing = [name for name in derived if name not in out.columns]
+    if missing:
+        raise ProjectError(
+            f"features.py: add_features did not add the declared columns {missing}; add them "
+            "or remove them from DERIVED_FEATURES"
+        )
+    result = typed.copy()
+    for name, kind in derived.items():
+        values = out[name]
+        if kind == "numeric":
+            result[name] = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            text = category_text(values)
+            result[name] = text.astype(object).where(text.notna(), np.nan)
+    return result.replace([np.inf, -np.inf], np.nan)
+
+
+class ProjectInputs(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """The model's first step: the typed raw inputs plus the project's derived columns.
+
+    It records the derived columns it was built with (what the estimator was fitted on); the
+    project's add_features must still produce them when the model scores.
+    """
+
+    def __init__(self, derived: dict[str, Any] | None = None) -> None:
+        self.derived = derived
+
+    def fit(self, frame: pd.DataFrame, target: Any = None) -> ProjectInputs:
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return derive(frame, dict(self.derived or {}))
 
 
 def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

@@ -52,7 +52,7 @@ def evaluate(settings: Settings) -> dict[str, float]:
     """Run the stage; return the holdout metrics. A NaN primary metric stops it."""
     params, contract = settings.params, settings.contract
     task = task_for(settings)
-    model = load_model(settings.path(params.train.model_path))
+    model = load_model(settings.path(params.train.model_path), settings)
     frame = load_holdout(settings)
     y_true = task.labels(frame[contract.target])
     scores = score(model, frame, settings)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from mlplate_runtime.config import ModelParams, Settings
+from mlplate_runtime.config import Settings
 from mlplate_runtime.data.contract import category_text
 from mlplate_runtime.errors import ProjectError
 
@@ -32,16 +32,6 @@ class Regression:
 
     name: ClassVar[str] = "regression"
     higher_is_better: ClassVar[dict[str, bool]] = {"rmse": False, "mae": False, "r2": True}
-
-    def estimator(self, model: ModelParams, *, seed: int) -> Any:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        from sklearn.linear_model import Ridge
-
-        if model.type == "hist_gradient_boosting":
-            return HistGradientBoostingRegressor(
-                random_state=seed, **model.hist_gradient_boosting.model_dump()
-            )
-        return Ridge(alpha=model.linear.alpha)
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=float)
@@ -103,16 +93,6 @@ class Classification:
     @property
     def binary(self) -> bool:
         return len(self.classes) == 2
-
-    def estimator(self, model: ModelParams, *, seed: int) -> Any:
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        from sklearn.linear_model import LogisticRegression
-
-        if model.type == "hist_gradient_boosting":
-            return HistGradientBoostingClassifier(
-                random_state=seed, **model.hist_gradient_boosting.model_dump()
-            )
-        return LogisticRegression(C=1.0 / model.linear.alpha, max_iter=1000)
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
         """Class positions (0..k-1) in contract order; -1 for a value that is no class."""

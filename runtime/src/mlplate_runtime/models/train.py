@@ -15,12 +15,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import (
-    feature_columns,
+    ProjectInputs,
+    derived_features,
     feature_matrix,
+    model_columns,
     read_features,
 )
 from mlplate_runtime.lineage import lineage_tags
-from mlplate_runtime.models.store import save_model
+from mlplate_runtime.models.estimators import build_estimator
+from mlplate_runtime.models.store import save_model, trusted_types
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.tracking import start_tracking
 
@@ -29,8 +32,13 @@ RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "scipy", "skops")
 
 
 def build_model(settings: Settings) -> Pipeline:
-    """Preprocessing and estimator in one scikit-learn pipeline, as the contract and params select."""
-    numeric_columns, categorical_columns = feature_columns(settings.contract)
+    """The project's derived features, preprocessing and estimator in one scikit-learn pipeline.
+
+    It takes the contract's feature columns, typed (``feature_matrix``): what serving, batch
+    scoring and monitoring hold.
+    """
+    derived = derived_features()
+    numeric_columns, categorical_columns = model_columns(settings.contract, derived)
     numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
         [
@@ -44,8 +52,14 @@ def build_model(settings: Settings) -> Pipeline:
             ("categorical", categorical, list(categorical_columns)),
         ]
     )
-    estimator = task_for(settings).estimator(settings.params.model, seed=settings.params.seed)
-    return Pipeline([("preprocess", preprocess), ("estimator", estimator)])
+    estimator = build_estimator(
+        settings.params.model.as_dict(),
+        task=settings.contract.task,
+        seed=settings.params.seed,
+    )
+    return Pipeline(
+        [("inputs", ProjectInputs(derived)), ("preprocess", preprocess), ("estimator", estimator)]
+    )
 
 
 def pip_requirements() -> list[str]:
@@ -53,13 +67,6 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES] + [
         f"mlflow=={version('mlflow')}"
     ]
-
-
-def trusted_types(model: Pipeline) -> list[str]:
-    """The types skops must trust to load this model (we built it, so we trust them)."""
-    import skops.io
-
-    return skops.io.get_untrusted_types(data=skops.io.dumps(model))
 
 
 def train(settings: Settings) -> dict[str, Any]:

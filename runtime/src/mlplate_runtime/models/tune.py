@@ -59,13 +59,22 @@ def tune_params(settings: Settings) -> TuneParams:
     return settings.params.tune
 
 
-def applicable(key: str, model_type: str) -> bool:
+def type_sections(settings: Settings) -> set[str]:
+    """The model section's per-estimator blocks (model.linear, model.hist_gradient_boosting)."""
+    return {
+        key for key, value in settings.params.model.as_dict().items() if isinstance(value, dict)
+    }
+
+
+def applicable(key: str, model_type: str, sections: set[str]) -> bool:
     """Whether a space key matters for ``model_type`` (model.linear.* only for linear models)."""
     parts = key.split(".")
-    return len(parts) < 3 or parts[1] not in ModelParams.model_fields or parts[1] == model_type
+    return len(parts) < 3 or parts[1] not in sections or parts[1] == model_type
 
 
-def sample(trial: Any, space: dict[str, SearchRange], current_type: str) -> dict[str, Any]:
+def sample(
+    trial: Any, space: dict[str, SearchRange], current_type: str, sections: set[str]
+) -> dict[str, Any]:
     """One point of the space: model.type first (when searched), then its own parameters."""
 
     def suggest(key: str, dimension: SearchRange) -> Any:
@@ -80,7 +89,7 @@ def sample(trial: Any, space: dict[str, SearchRange], current_type: str) -> dict
     values |= {
         key: suggest(key, dimension)
         for key, dimension in space.items()
-        if key != TYPE_KEY and applicable(key, model_type)
+        if key != TYPE_KEY and applicable(key, model_type, sections)
     }
     return values
 
@@ -103,7 +112,7 @@ def current_values(settings: Settings, space: dict[str, SearchRange]) -> dict[st
     model = settings.params.model.model_dump()
     values: dict[str, Any] = {}
     for key in space:
-        if not applicable(key, settings.params.model.type):
+        if not applicable(key, settings.params.model.type, type_sections(settings)):
             continue
         node: Any = {"model": model}
         for part in key.split("."):
@@ -204,7 +213,9 @@ class _Objective:
     def __call__(self, trial: Any) -> float:
         import optuna
 
-        values = sample(trial, self.space, self.settings.params.model.type)
+        values = sample(
+            trial, self.space, self.settings.params.model.type, type_sections(self.settings)
+        )
         model = build_model(with_values(self.settings, values))
         scores = []
         for step, (fit_rows, score_rows) in enumerate(self.folds):

@@ -100,7 +100,7 @@ def _prediction_shift(
     if not model_path.exists():
         return None
     contract = settings.contract
-    model, task = load_model(model_path), task_for(settings)
+    model, task = load_model(model_path, settings), task_for(settings)
     current_scores = (
         np.array([row if len(row) > 1 else row[0] for row in current["scores"]], dtype=float)
         if "scores" in current and current["scores"].notna().all()

@@ -1,0 +1,160 @@
+"""The project's own code, called by the runtime: derived features (features.py) and the
+estimator (model.py). Serving, batch scoring, monitoring and the registry follow them."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from mlflow import MlflowClient
+
+from mlplate_runtime import project
+from mlplate_runtime.config import ServingSettings
+from mlplate_runtime.data.synthetic import json_records
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.models import batch
+from mlplate_runtime.models.loaded import load_model
+from mlplate_runtime.models.registry import register
+from mlplate_runtime.models.store import load_model as load_model_file
+from mlplate_runtime.monitoring.job import run_monitoring, simulate_drift
+from mlplate_runtime.serving.app import create_app
+from test_pipeline import run_pipeline
+
+
+@pytest.fixture
+def team(tmp_path, monkeypatch):
+    """Write the project's own modules: ``team(features=..., model=...)`` (source text)."""
+    name = f"team_{uuid.uuid4().hex[:8]}"
+    package = tmp_path / "code" / name
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.setattr(
+        project, "current_project", lambda: project.Project(name="team-model", package=name)
+    )
+
+    def write(**modules: str) -> None:
+        for module, source in modules.items():
+            (package / f"{module}.py").write_text(textwrap.dedent(source))
+
+    return write
+
+
+def ratio_feature(contract) -> str:
+    """features.py deriving the ratio of the contract's first two numeric features."""
+    a, b = [n for n in contract.features if contract.columns[n].type in ("numeric", "integer")][:2]
+    return f"""
+        import pandas as pd
+
+        DERIVED_FEATURES = {{"ratio": "numeric"}}
+
+        def add_features(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.assign(ratio=frame[{a!r}] / frame[{b!r}].abs().clip(lower=1))
+        """
+
+
+def test_a_derived_feature_flows_through_serving_batch_monitoring_and_the_registry(
+    settings, sample, team, tmp_path
+):
+    first, _ = run_pipeline(settings, sample)
+    assert register(settings, allow_uncommitted=True)["candidate_version"] == 1
+    team(features=ratio_feature(settings.contract))
+    second, _ = run_pipeline(settings, sample)
+    fitted = load_model_file(settings.path(settings.params.train.model_path), settings)
+    assert fitted.named_steps["inputs"].derived == {"ratio": "numeric"}
+    assert "ratio" in fitted.named_steps["preprocess"].transformers_[0][2]
+    # A change of derived features is a new version of the same registered model.
+    report = register(settings, allow_uncommitted=True)
+    assert (
+        report["candidate_version"] == 2
+        and report["model"] == settings.params.mlflow.registered_model
+    )
+
+    # The API still takes the raw columns.
+    candidate = load_model(settings, role="challenger", uri=second["model_uri"])
+    records = json_records(sample.head(5), settings.contract)
+    serving = ServingSettings(prediction_log=None)
+    app = create_app(settings, serving, loader=lambda *_: (candidate, None))
+    with TestClient(app) as client:
+        answered = client.post("/predict", json={"records": records})
+    assert answered.status_code == 200, answered.text
+    assert len(answered.json()["predictions"]) == 5
+
+    # Batch scoring and monitoring read raw files.
+    raw = tmp_path / "batch.csv"
+    sample.drop(columns=[settings.contract.target]).to_csv(raw, index=False)
+    out = tmp_path / "scored.csv"
+    result = batch.predict_batch(settings, raw, out, model_uri=second["model_uri"])
+    assert result.scored == len(sample) and len(pd.read_csv(out)) == len(sample)
+    simulate_drift(settings)
+    summary = run_monitoring(settings)
+    assert summary["n_features"] == len(settings.contract.features)  # raw columns, not derived
+    assert first["run_id"] != second["run_id"]
+
+
+def test_a_custom_estimator_trains_logs_loads_and_registers(settings, sample, team):
+    team(
+        model="""
+        from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
+        def build_estimator(params, *, task, seed):
+            trees = ExtraTreesRegressor if task == "regression" else ExtraTreesClassifier
+            return trees(n_estimators=params["extra_trees"]["n_estimators"], random_state=seed)
+        """
+    )
+    model = settings.params.model.model_validate(
+        {"type": "extra_trees", "extra_trees": {"n_estimators": 25}}
+    )
+    settings = settings.model_copy(
+        update={"params": settings.params.model_copy(update={"model": model})}
+    )
+    run_info, metrics = run_pipeline(settings, sample)
+    stored = load_model_file(settings.path(settings.params.train.model_path), settings)
+    assert type(stored.named_steps["estimator"]).__name__.startswith("ExtraTrees")
+    assert register(settings, allow_uncommitted=True)["promote"]
+    served = load_model(settings, role="champion", uri=None)
+    assert len(served.score(json_records(sample.head(3), settings.contract))) == 3
+    logged = MlflowClient(settings.tracking_uri).get_run(run_info["run_id"]).data.params
+    assert logged["n_estimators"] == "25" and logged["model_type"] == "extra_trees"
+    assert metrics[settings.params.evaluate.primary_metric] == pytest.approx(
+        json.loads(settings.path(settings.params.evaluate.metrics_path).read_text())[
+            settings.params.evaluate.primary_metric
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("modules", "message"),
+    [
+        (
+            {
+                "features": 'DERIVED_FEATURES = {"twice": "numeric"}\ndef add_features(f):\n    return f\n'
+            },
+            r"add_features did not add the declared columns \['twice'\]",
+        ),
+        ({"features": 'DERIVED_FEATURES = {"x": "text"}\n'}, 'to "numeric" or "categorical"'),
+        (
+            {"model": "def build_estimator(params, *, task, seed):\n    return 42\n"},
+            "returned int, which is not a scikit-learn estimator",
+        ),
+        (
+            {"model": "def build_estimator(params, *, task, seed):\n    return params['nope']\n"},
+            r"build_estimator failed with params.yaml's model section: KeyError",
+        ),
+    ],
+)
+def test_team_code_that_breaks_the_contract_gets_one_line(settings, sample, team, modules, message):
+    team(**modules)
+    with pytest.raises(ProjectError, match=message):
+        run_pipeline(settings, sample)
+
+
+def test_params_may_hold_the_teams_own_sections(settings):
+    from mlplate_runtime.config import Params
+
+    raw = {**settings.params.model_dump(mode="json"), "my_stage": {"window": 7}}
+    assert Params.model_validate(raw).model_extra == {"my_stage": {"window": 7}}
