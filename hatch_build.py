@@ -1,7 +1,9 @@
-"""Hatch build hook: put the template's release history (a git bundle) into the build.
+"""Hatch build hook: put the template's release history (a git bundle) and the runtime
+wheel (which generated projects install) into the build.
 
 From a git checkout the bundle is built from the repository's releases; the sdist
-carries it at its root, so a wheel built from the sdist (no .git) still has it.
+carries it at its root, so a wheel built from the sdist (no .git) still has it. The sdist
+carries runtime/, from which the wheel's runtime wheel is built.
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ class TemplateHistoryHook(BuildHookInterface):
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version == "editable":
-            return  # an editable install builds the bundle from its checkout when needed
+            return  # an editable install builds the bundle and the runtime wheel when needed
         root = Path(self.root)
+        if self.target_name == "wheel" and (root / "runtime" / "pyproject.toml").is_file():
+            sys.path.insert(0, str(root / "src"))
+            try:
+                from mlplate.runtime_wheel import build_runtime_wheel
+            finally:
+                sys.path.pop(0)
+            wheel = build_runtime_wheel(root / "runtime", Path(tempfile.mkdtemp()))
+            build_data["force_include"][str(wheel)] = f"mlplate/runtime/{wheel.name}"
         bundle = root / BUNDLE  # present when building from an sdist
         if (root / ".git").exists():
             sys.path.insert(0, str(root / "src"))

@@ -27,13 +27,14 @@ def test_check_is_clean_on_a_fresh_project(cli, tmp_path):
 def test_check_reports_a_deleted_workflow_and_a_modified_makefile(cli, tmp_path):
     dest = new_project(cli, tmp_path)
     (dest / ".github" / "workflows" / "monitor.yml").unlink()
-    (dest / "Makefile").write_text((dest / "Makefile").read_text() + "\nmine:\n\t@true\n")
+    (dest / "mlplate.mk").write_text((dest / "mlplate.mk").read_text() + "\nmine:\n\t@true\n")
+    (dest / "Makefile").write_text((dest / "Makefile").read_text() + "\nours:\n\t@true\n")
     (dest / "params.yaml").write_text((dest / "params.yaml").read_text() + "\n# tuned\n")
     result = cli("check", str(dest), "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["deleted"] == [".github/workflows/monitor.yml"]
-    assert report["changed"] == ["Makefile"]  # params.yaml is the team's to edit
+    assert report["changed"] == ["mlplate.mk"]  # params.yaml and the Makefile are the team's
     assert report["violations"] == 2
 
 

@@ -75,7 +75,7 @@ def test_hostile_answers_are_literal_quoted_and_never_run(cli, tmp_path, engine)
     assert "{{ 7*7 }}" in readme and "49" not in readme.split("\n")[2]
     assert HOSTILE_AUTHOR in (dest / "LICENSE").read_text()
 
-    targets = re.findall(r"^([a-z][a-z-]*):", (dest / "Makefile").read_text(), re.MULTILINE)
+    targets = re.findall(r"^([a-z][a-z-]*):", (dest / "mlplate.mk").read_text(), re.MULTILINE)
     assert len(targets) > 20
     for target in targets:
         dry = subprocess.run(["make", "-n", target], cwd=dest, capture_output=True, text=True)

@@ -7,6 +7,7 @@ import re
 import pytest
 import tomllib
 
+from mlplate import __version__
 from tests.projects import new_project, project_python
 from tests.shell import run
 
@@ -31,10 +32,13 @@ def test_setup_installs_the_locked_versions_and_refuses_a_stale_lock(tmp_path):
     )
     assert installed == {name: locked_version(lock, name) for name in installed}
     config = tomllib.loads((project / "pyproject.toml").read_text())
-    assert all(">=" in spec for spec in config["project"]["dependencies"])  # ranges stay
+    runtime, *others = config["project"]["dependencies"]
+    assert runtime == f"mlplate-runtime=={__version__}"  # the runtime at the template's version
+    assert all(">=" in spec for spec in others)  # the team's ranges stay ranges
+    assert locked_version(lock, "mlplate-runtime") == __version__  # from .mlplate/wheels
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text().replace('"scipy>=1.11",', '"scipy>=1.11",\n    "tabulate>=0.9",')
+        pyproject.read_text().replace('"pandas>=2.2",', '"pandas>=2.2",\n    "tabulate>=0.9",')
     )
     stale = run("make", "setup", cwd=project, check=False)
     assert stale.returncode != 0

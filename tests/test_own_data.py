@@ -21,7 +21,7 @@ ADOPTION_CHANGES = {"data/contract.yaml", "params.yaml", "data/raw.dvc", "docs/m
 VERSIONS_QUERY = """
 import json
 from mlflow import MlflowClient
-from demo_model.config import load_settings
+from mlplate_runtime.config import load_settings
 s = load_settings()
 c = MlflowClient(s.tracking_uri)
 print(json.dumps({m.name: len(c.search_model_versions(f"name='{m.name}'"))
@@ -79,7 +79,7 @@ import json, pandas as pd
 path, target = {path!r}, {target!r}
 frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
 row = json.loads(frame.drop(columns=[target]).iloc[[0]].to_json(orient="records"))[0]
-classes = __import__("demo_model.config").config.load_settings().contract.classes
+classes = __import__("mlplate_runtime.config").config.load_settings().contract.classes
 print(json.dumps({{"record": row, "classes": list(classes)}}))
 """
 

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 CHAMPION_QUERY = """
 import json, mlflow
 from mlflow import MlflowClient
-from demo_model.config import load_settings
+from mlplate_runtime.config import load_settings
 s = load_settings()
 c = MlflowClient(s.tracking_uri)
 v = c.get_model_version_by_alias(s.params.mlflow.registered_model, "champion")

@@ -45,7 +45,7 @@ AWS = {
 SERVER_QUERY = """
 import json
 from mlflow import MlflowClient
-from demo_model.config import load_settings
+from mlplate_runtime.config import load_settings
 s = load_settings()
 c = MlflowClient(s.tracking_uri)
 name = s.params.mlflow.registered_model

@@ -88,6 +88,9 @@ def test_plain_copier_and_cookiecutter_take_the_repository_as_it_is(clone, tmp_p
     reference.parent.mkdir()
     assert cli("new", str(reference), "--defaults", "--no-git").exit_code == 0
     expected = tree(reference)
+    # mlplate also puts the runtime's wheel in the project; the engines render the template only.
+    wheel = f".mlplate/wheels/mlplate_runtime-{__version__}-py3-none-any.whl"
+    assert expected.pop(wheel)[:2] == b"PK"
     home = tmp_path / "home"
     env = mapped(clone, home)
 

@@ -60,8 +60,8 @@ def releases(tmp_path_factory) -> Path:
     copier_yml = repo / "copier.yml"
     copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", MIGRATION, 1))
     release(repo, "v2.0.0")
-    (body / "Makefile").write_text(
-        (body / "Makefile").read_text() + "\nversion:  ## Template v3\n\t@echo v3\n"
+    (body / "mlplate.mk").write_text(
+        (body / "mlplate.mk").read_text() + "\nversion:  ## Template v3\n\t@echo v3\n"
     )
     (body / "README.md").write_text((body / "README.md").read_text() + "\nTemplate v3 notes.\n")
     release(repo, "v3.0.0")
@@ -97,9 +97,9 @@ def test_update_to_v3_keeps_every_user_edit_and_applies_the_migration(project, c
     readme = project / "README.md"
     edit(readme, "## Quickstart", "## Our notes\n\nteam-specific\n\n## Quickstart")
     makefile = project / "Makefile"
-    edit(makefile, "\nsetup:", "\ndeploy-internal:  ## ours\n\t@echo ours\n\nsetup:")
-    build = project / "src" / "churn_model" / "features" / "build.py"
-    edit(build, "import numpy as np", "# our feature notes\nimport numpy as np")
+    makefile.write_text(makefile.read_text() + "\ndeploy-internal:  ## ours\n\t@echo ours\n")
+    build = project / "src" / "churn_model" / "features.py"
+    edit(build, "import pandas as pd", "# our feature notes\nimport pandas as pd")
     commit(project, "our edits")
 
     result = cli("update", str(project), "--to", "v3.0.0", "--trust")
@@ -108,7 +108,7 @@ def test_update_to_v3_keeps_every_user_edit_and_applies_the_migration(project, c
     assert "team-specific" in readme.read_text()
     assert "Template v3 notes." in readme.read_text()
     assert "deploy-internal:" in makefile.read_text()
-    assert "version:  ## Template v3" in makefile.read_text()
+    assert "version:  ## Template v3" in (project / "mlplate.mk").read_text()
     assert "# our feature notes" in build.read_text()
     assert not (project / "docs" / "runbook.md").exists()
     assert "# Runbook" in (project / "docs" / "operations.md").read_text()
@@ -182,8 +182,8 @@ def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
     """Local remote and no orchestrator -> S3 remote and Kubeflow, code edits kept."""
     dest = tmp_path / "fresh"
     assert cli("new", str(dest), "--defaults").exit_code == 0
-    train = dest / "src" / "fresh" / "models" / "train.py"
-    edit(train, "import json\n", "import json  # tuned by us\n")
+    model = dest / "src" / "fresh" / "model.py"
+    edit(model, "from typing import Any\n", "from typing import Any  # tuned by us\n")
     commit(dest, "our edit")
     result = cli(
         "update",
@@ -197,8 +197,8 @@ def test_an_existing_project_scales_out_by_changing_answers(tmp_path, cli):
     )
     assert result.exit_code == 0, result.stderr
     assert "url = s3://team-data/fresh/dvc" in (dest / ".dvc" / "config").read_text()
-    assert '"dvc-s3>=3"' in (dest / "pyproject.toml").read_text()
-    assert (dest / "src" / "fresh" / "orchestration" / "kfp_pipeline.py").is_file()
-    assert "# tuned by us" in train.read_text()
+    assert "mlplate-runtime[serving,s3,kubeflow]==" in (dest / "pyproject.toml").read_text()
+    assert (dest / "pipeline.Dockerfile").is_file()
+    assert "# tuned by us" in model.read_text()
     commit(dest, "scaled out")
     assert cli("check", str(dest)).exit_code == 0

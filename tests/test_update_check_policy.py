@@ -191,13 +191,13 @@ def test_a_deleted_preset_file_is_a_violation(cli, tmp_path, central_preset):
 def test_diff_shows_the_changed_lines_and_local_settings_are_not_drift(cli, project):
     (project / "local.mk").write_text("PORT = 9000\n")
     assert cli("check", str(project)).exit_code == 0
-    makefile = project / "Makefile"
+    makefile = project / "mlplate.mk"
     makefile.write_text(makefile.read_text().replace("PORT ?= 8000", "PORT ?= 9000"))
     result = cli("check", str(project), "--diff")
     assert result.exit_code == 1
     assert "-PORT ?= 8000\n+PORT ?= 9000" in result.stdout
     as_json = json.loads(cli("check", str(project), "--diff", "--format", "json").stdout)
-    assert "+PORT ?= 9000" in as_json["diffs"]["Makefile"]
+    assert "+PORT ?= 9000" in as_json["diffs"]["mlplate.mk"]
 
 
 def test_preset_export_into_a_missing_folder_is_refused(cli, project, tmp_path):

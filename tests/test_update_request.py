@@ -33,13 +33,13 @@ def replace(path: Path, old: str, new: str) -> None:
 
 @pytest.fixture(scope="module")
 def newer_history(tmp_path_factory) -> Path:
-    """A history bundle with this release and the next, which changes the same Makefile line
+    """A history bundle with this release and the next, which changes the same mlplate.mk line
     and workflow schedule the project below edits."""
     source = tmp_path_factory.mktemp("maintainer") / "mlplate"
     git(ROOT, "clone", "--quiet", "--no-hardlinks", str(ROOT), str(source))
     sync_template(source)
     body = source / "{{cookiecutter.__project_slug}}"
-    replace(body / "Makefile", "PYTHON ?= python3\n", "PYTHON ?= python3.11\n")
+    replace(body / "mlplate.mk", "PYTHON ?= python3\n", "PYTHON ?= python3.11\n")
     replace(body / ".github/workflows/template-update.yml", '"23 5 * * 1"', '"23 6 * * 1"')
     major, minor, patch = (int(part) for part in __version__.split("."))
     init = source / "src/mlplate/__init__.py"
@@ -88,10 +88,10 @@ def forge() -> str:
 
 
 def project_with_origin(tmp_path: Path, cli, ci: str) -> tuple[Path, Path]:
-    """A project at this release, its Makefile and update job edited, pushed to an origin."""
+    """A project at this release, its mlplate.mk and update job edited, pushed to an origin."""
     project = tmp_path / "churn-model"
     assert cli("new", str(project), "--defaults", "--data", f"ci={ci}").exit_code == 0
-    replace(project / "Makefile", "PYTHON ?= python3\n", "PYTHON ?= python3.12\n")
+    replace(project / "mlplate.mk", "PYTHON ?= python3\n", "PYTHON ?= python3.12\n")
     if ci == "github":
         workflow = project / ".github/workflows/template-update.yml"
         replace(workflow, '"23 5 * * 1"', '"0 4 * * 1"')
@@ -154,9 +154,9 @@ def test_a_conflicted_update_still_opens_then_refreshes_one_request(
     assert result.exit_code == 0, result.stderr
     assert "conflicted file(s)" in result.stdout
 
-    pushed = git(origin, "show", f"{BRANCH}:Makefile")
+    pushed = git(origin, "show", f"{BRANCH}:mlplate.mk")
     assert "<<<<<<< " in pushed and "python3.12" in pushed and "python3.11" in pushed
-    conflicted = ["Makefile"] + (
+    conflicted = ["mlplate.mk"] + (
         [".github/workflows/template-update.yml"] if ci == "github" else []
     )
     get, create = FakeForge.calls

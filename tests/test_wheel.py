@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mlplate import __version__
 from tests.shell import run
 
 pytestmark = pytest.mark.slow
@@ -22,6 +23,8 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
     assert "mlplate/template/hooks/pre_gen_project.py" in names
     assert "mlplate/template-history.bundle" in names
     assert any(name.endswith("{{cookiecutter.__project_slug}}/Makefile") for name in names)
+    runtime_wheel = f"mlplate/runtime/mlplate_runtime-{__version__}-py3-none-any.whl"
+    assert runtime_wheel in names  # what generated projects install
 
     venv = tmp_path / "venv"
     run("uv", "venv", "--quiet", "--python", sys.executable, str(venv), cwd=tmp_path)
@@ -40,6 +43,8 @@ def test_wheel_installed_mlplate_generates_a_project(tmp_path):
     run(str(venv / "bin" / "mlplate"), "new", "from-wheel", "--defaults", cwd=workdir)
     generated = workdir / "from-wheel"
     assert (generated / "src" / "from_wheel" / "__init__.py").is_file()
+    vendored = generated / ".mlplate" / "wheels" / Path(runtime_wheel).name
+    assert vendored.read_bytes() == zipfile.ZipFile(wheel).read(runtime_wheel)
     assert (generated / ".git").is_dir()
     answers = (generated / ".copier-answers.yml").read_text()
     assert str(ROOT) not in answers  # rendered from the installed package, not this checkout
@@ -64,6 +69,9 @@ def test_the_sdist_installs_and_updates_offline(tmp_path):
     mlplate = install(tmp_path / "venv", str(sdist), tmp_path)
     run(str(mlplate), "new", "from-sdist", "--defaults", cwd=tmp_path)
     project = tmp_path / "from-sdist"
+    assert (
+        project / ".mlplate" / "wheels" / f"mlplate_runtime-{__version__}-py3-none-any.whl"
+    ).is_file()
     run(str(mlplate), "update", "--data", "docs=false", cwd=project)
     assert not (project / "mkdocs.yml").exists()
     assert "CHANGELOG.md" in run("tar", "tzf", str(sdist), cwd=tmp_path).stdout

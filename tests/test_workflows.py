@@ -44,12 +44,16 @@ def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProc
 
 
 def makefile_targets(project: Path) -> set[str]:
-    text = (project / "Makefile").read_text()
+    text = "\n".join((project / name).read_text() for name in ("Makefile", "mlplate.mk"))
     return set(re.findall(r"^([a-z][a-z0-9_-]*):", text, flags=re.MULTILINE))
 
 
+# The project's command line is the runtime's (pyproject.toml's [project.scripts]).
+RUNTIME_CLI = Path(__file__).parents[1] / "runtime" / "src" / "mlplate_runtime" / "cli.py"
+
+
 def cli_commands(project: Path) -> set[str]:
-    source = next(project.glob("src/*/cli.py")).read_text()
+    source = RUNTIME_CLI.read_text()
     named = set(re.findall(r'@app\.command\("([a-z-]+)"\)', source))
     plain = re.findall(r"@app\.command\(\)\n@stage\ndef (\w+)", source)
     return named | {name.replace("_", "-") for name in plain}
@@ -69,7 +73,7 @@ def assert_is_entry_point(command: str, project: Path) -> None:
     words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", command))
     while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
         words.pop(0)  # an environment assignment for the command that follows
-    package = next(project.glob("src/*/cli.py")).parent.name
+    package = next(project.glob("src/*/__init__.py")).parent.name
     if words[0] == "make":
         targets = [word for word in words[1:] if "=" not in word]
         assert targets, command

@@ -11,13 +11,15 @@ WORKDIR /build
 # With a committed uv.lock (`make lock`), the image gets exactly its versions (hash-checked).
 COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
 COPY pyproject.toml uv.loc[k] README.md LICENSE ./
+# mlplate-runtime's wheel (put there by mlplate; no public index holds it).
+COPY .mlplate/wheels ./.mlplate/wheels
 COPY src ./src
 RUN python -m venv /opt/venv \
     && if [ -f uv.lock ]; then \
          uv export --frozen --no-dev --no-emit-project --output-file requirements.txt \
-         && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt \
+         && /opt/venv/bin/pip install --no-cache-dir --require-hashes --find-links .mlplate/wheels -r requirements.txt \
          && /opt/venv/bin/pip install --no-cache-dir --no-deps .; \
-       else /opt/venv/bin/pip install --no-cache-dir .; fi
+       else /opt/venv/bin/pip install --no-cache-dir --find-links .mlplate/wheels .; fi
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
 # The commit the image is built from: runs and model versions are tagged with it.

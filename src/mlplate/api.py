@@ -21,6 +21,7 @@ from mlplate.check import check as check_project
 from mlplate.presets import PRESET_FILE, Preset, enforce_locks, fetch_preset, read_preset
 from mlplate.presets import export_preset as preset_of
 from mlplate.render import Engine, git_init, render_project
+from mlplate.runtime_wheel import vendor_runtime
 from mlplate.source import check_source
 from mlplate.source import template_url as default_template_url
 from mlplate.update import update  # merges template changes; refuses answers a preset locks
@@ -75,6 +76,7 @@ def generate(
         source = template_url or (preset.template_url if preset else None)
         metadata = {"_commit": f"v{__version__}", "_src_path": source or default_template_url()}
         write_answers_file(project, resolved, metadata)
+        vendor_runtime(project)
         if preset is not None:
             (project / PRESET_FILE).write_text(preset.to_yaml())
         if git:

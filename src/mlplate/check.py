@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
+from mlplate.eject import ejected_parts
 from mlplate.errors import MlplateError
 from mlplate.git import git
 from mlplate.presets import PRESET_FILE, Preset, project_preset
@@ -28,8 +29,10 @@ from mlplate.reference import render_release
 from mlplate.source import is_own_source
 from mlplate.versions import available_versions, check_version, versions_behind
 
+# What the template owns and a team leaves as generated. Since v0.2.32 the template's targets
+# are in mlplate.mk and the Makefile is the team's; before, the Makefile was the template's.
 MANAGED = (
-    "Makefile",
+    "mlplate.mk",
     ".github/workflows/*.yml",
     ".gitlab-ci.yml",
     ".pre-commit-config.yaml",
@@ -52,6 +55,7 @@ class CheckReport:
     deleted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     preset_violations: list[str] = field(default_factory=list)
+    ejected: list[str] = field(default_factory=list)  # runtime parts the team owns: not drift
     diffs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +79,7 @@ class CheckReport:
         lines += [f"deleted template-managed file: {path}" for path in self.deleted]
         lines += [f"missing required piece: {item}" for item in self.missing]
         lines += [f"preset violation: {item}" for item in self.preset_violations]
+        lines += [f"ejected (the project's own): {part}" for part in self.ejected]
         lines.append(
             "ok: the project follows the template"
             if not self.violations
@@ -83,7 +88,9 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _is_managed(relative: str) -> bool:
+def _is_managed(relative: str, reference: Path) -> bool:
+    if relative == "Makefile":
+        return not (reference / "mlplate.mk").is_file()
     return any(fnmatch.fnmatch(relative, pattern) for pattern in MANAGED)
 
 
@@ -111,9 +118,13 @@ def _required_pieces(project: Path) -> list[str]:
     ]
     if not list((project / "tests").glob("test_*.py")):
         missing.append("tests (tests/test_*.py)")
+    # The training harness that tags runs with lineage: the runtime's, or (projects before
+    # the thin layout of v0.2.32) the project's own copy.
+    pyproject = project / "pyproject.toml"
+    on_runtime = pyproject.is_file() and "mlplate-runtime" in pyproject.read_text()
     train = list(project.glob("src/*/models/train.py"))
-    if not train or "lineage_tags(" not in train[0].read_text():
-        missing.append("lineage tags logged by src/<package>/models/train.py")
+    if not on_runtime and (not train or "lineage_tags(" not in train[0].read_text()):
+        missing.append("the training harness: mlplate-runtime in pyproject.toml's dependencies")
     return missing
 
 
@@ -188,7 +199,7 @@ def check(project: Path, *, central: Preset | None = None) -> CheckReport:
         reference = render_release(answers, data, version, Path(work) / "reference")
         for path in sorted(reference.rglob("*")):
             relative = path.relative_to(reference).as_posix()
-            if not path.is_file() or not _is_managed(relative):
+            if not path.is_file() or not _is_managed(relative, reference):
                 continue
             mine = project / relative
             if not mine.exists():
@@ -201,4 +212,5 @@ def check(project: Path, *, central: Preset | None = None) -> CheckReport:
                 report.changed.append(relative)
                 report.diffs[relative] = _unified_diff(path, mine, relative)
     report.missing = _required_pieces(project)
+    report.ejected = ejected_parts(project)
     return report

@@ -293,6 +293,27 @@ def check(
 
 
 @app.command()
+def eject(
+    part: Annotated[str, typer.Argument(help="The runtime part to take over (see --help).")],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The project.")] = Path("."),
+) -> None:
+    """Copy one part of mlplate-runtime into the project, which then owns it.
+
+    Parts: serving, monitoring, alerts, report, model_card.
+    """
+    with user_errors():
+        from mlplate.eject import PARTS
+        from mlplate.eject import eject as run_eject
+
+        result = run_eject(path, part)
+        echo(f"ejected {part} ({PARTS[part]}) into src/{result.package}/{part}:")
+        for name in result.files:
+            echo(f"  {name}")
+        echo("the project owns these now: the runtime imports them in place of its own, and")
+        echo("updates leave them alone. Run `make setup` so the installed project declares them.")
+
+
+@app.command()
 def options() -> None:
     """List every question with its type, choices, default and help."""
     with user_errors():

@@ -76,6 +76,13 @@ def runtime_problems(repo: Path, tag: str, bump: str | None) -> list[str]:
             f'{RUNTIME_VERSION_FILE} does not say __version__ = "{tag[1:]}"; the runtime '
             "is released at mlplate's version"
         )
+    for name, line in (
+        ("copier.yml", f'  default: "{tag[1:]}"'),
+        ("cookiecutter.json", f'"_runtime_version": "{tag[1:]}"'),
+    ):
+        text = (repo / name).read_text() if (repo / name).is_file() else line
+        if "runtime_version" in text and line not in text:
+            found.append(f"{name}: the runtime version projects get is not {tag[1:]}; set it")
     if bump is not None and not git_succeeds(
         "diff", "--quiet", bump, "--", RUNTIME_SOURCE, cwd=repo
     ):

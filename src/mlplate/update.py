@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlplate import __version__
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.changelog import changes_between
 from mlplate.errors import MlplateError
 from mlplate.git import git, git_bytes
+from mlplate.runtime_wheel import vendor_runtime
 from mlplate.source import LEGACY_URLS, is_own_source, offline_git_environment, template_url
 from mlplate.versions import available_versions, check_version
 
@@ -307,8 +309,10 @@ def update(
         raise MlplateError(f"copier could not update {project}: {reason}") from None
     _move_to_current_url(project, str(answers["_src_path"]))
     merge_renamed_files(project, answers, from_version)
-    changed = changed_paths(project)
     to_version = str(read_project_answers(project).get("_commit"))
+    if to_version == f"v{__version__}" and uses_runtime(project):
+        vendor_runtime(project)
+    changed = changed_paths(project)
     return UpdateResult(
         from_version,
         to_version,
@@ -316,6 +320,12 @@ def update(
         conflicts_in(project, changed),
         changelog=changes_between(from_version, to_version),
     )
+
+
+def uses_runtime(project: Path) -> bool:
+    """Whether the project depends on mlplate-runtime (releases from the thin layout on)."""
+    pyproject = project / "pyproject.toml"
+    return pyproject.is_file() and "mlplate-runtime" in pyproject.read_text(encoding="utf-8")
 
 
 def describe_conflicts(result: UpdateResult) -> str:

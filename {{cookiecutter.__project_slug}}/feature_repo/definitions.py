@@ -6,8 +6,8 @@ an entity for the contract's id column and a feature view of its feature columns
 
 from pathlib import Path
 
-from {{ cookiecutter.__package_name }}.config import load_settings
-from {{ cookiecutter.__package_name }}.features.store import definitions
+from mlplate_runtime.config import load_settings
+from mlplate_runtime.features.store import definitions
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 entity, feature_view = definitions(load_settings(PARAMS))

@@ -1,41 +1,21 @@
-"""Features follow the contract: the model sees exactly the feature columns, typed."""
+"""The team's derived features (features.py). Add a test for each column you derive."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from mlplate_runtime.features.build import feature_matrix
 
-from {{ cookiecutter.__package_name }}.features.build import add_features, feature_matrix
-
-
-def test_feature_matrix_has_the_contract_features_only(project_settings, sample):
-    contract = project_settings.contract
-    matrix = feature_matrix(add_features(sample, contract), contract)
-    assert list(matrix.columns) == [*contract.numeric_features, *contract.categorical_features]
-    excluded = {contract.target, *contract.sensitive} | {
-        name for name, spec in contract.columns.items() if spec.role in ("id", "ignored")
-    }
-    assert excluded.isdisjoint(matrix.columns)
-    for name in contract.numeric_features:
-        assert matrix[name].dtype == "float64"
+from {{ cookiecutter.__package_name }}.features import DERIVED_FEATURES, add_features
 
 
-def test_categories_become_text_and_gaps_stay_missing(project_settings):
-    from {{ cookiecutter.__package_name }}.data.contract import Contract
-
-    contract = Contract.model_validate(
-        {
-            "name": "t",
-            "task": "regression",
-            "target": "y",
-            "columns": {
-                "level": {"type": "categorical", "categories": [1, 2], "nullable": True},
-                "flag": {"type": "boolean"},
-                "y": {"type": "numeric", "role": "target"},
-            },
-        }
-    )
-    frame = pd.DataFrame({"level": [1.0, None, 2.0], "flag": ["yes", "no", "True"], "y": [1, 2, 3]})
-    matrix = feature_matrix(frame, contract)
-    assert matrix["level"].tolist()[0] == "1" and pd.isna(matrix["level"][1])
-    assert matrix["flag"].tolist() == [1.0, 0.0, 1.0]
-    assert add_features(frame, contract) is not frame  # the input is left untouched
+def test_add_features_keeps_the_rows_and_adds_finite_declared_columns(project_settings, sample):
+    typed = feature_matrix(sample, project_settings.contract)
+    derived = add_features(typed.copy())
+    assert len(derived) == len(typed)
+    assert list(derived.index) == list(typed.index)
+    for name, kind in DERIVED_FEATURES.items():
+        assert name in derived.columns, f"add_features does not add {name!r}"
+        if kind == "numeric":
+            values = pd.to_numeric(derived[name], errors="raise").to_numpy(dtype=float)
+            assert not np.isinf(values).any(), f"{name} is infinite for some rows"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 
@@ -38,9 +39,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "project"
 
 
+def _project_here(found: Mapping[str, EntryPoint]) -> str | None:
+    """The installed project whose package is in the working folder (or PIPELINE_ROOT), as
+    src/<package>/: several share one environment only in a monorepo or a test set-up."""
+    folders = [Path.cwd(), Path(os.environ.get("PIPELINE_ROOT") or Path.cwd())]
+    for name, point in found.items():
+        if any((folder / "src" / point.value).is_dir() for folder in folders):
+            return name
+    return None
+
+
 @cache
 def current_project() -> Project:
-    """The installed project (its entry point), or one named after the working folder."""
+    """The installed project (its entry point; with several, the one in the working folder),
+    or, where none is installed, one named after the working folder."""
     found = {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
     wanted = os.environ.get("MLPLATE_PROJECT")
     if wanted and wanted not in found:
@@ -48,6 +60,8 @@ def current_project() -> Project:
             f"MLPLATE_PROJECT={wanted!r} is not an installed mlplate project "
             f"(installed: {sorted(found) or 'none'}); run `make setup` in the project"
         )
+    if not wanted and len(found) > 1:
+        wanted = _project_here(found)
     if wanted or len(found) == 1:
         point = found[wanted] if wanted else next(iter(found.values()))
         summary = (point.dist.metadata["Summary"] or "") if point.dist is not None else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,51 @@ def app_settings(module_settings: Settings, sample: Any) -> Settings:
         frame.iloc[300:].to_csv(module_settings.features("test"), index=False)
         build_store(module_settings)
     return module_settings
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """What the smoke run of a project produced."""
+
+    metrics: dict[str, float]
+    registered_version: int
+    answers: list[dict[str, Any]]
+
+
+def run_smoke(settings: Settings, sample: Any) -> SmokeResult:
+    """Run the project through the runtime on ``sample``, in ``settings.root``.
+
+    The stages (validate, prepare, featurize, the feature store if any, train, evaluate), the
+    promotion gate, and the champion scoring records as the API and batch scoring do. It
+    proves the project's own code (features.py, model.py, params.yaml, the contract) works
+    with the runtime; the runtime's own tests cover the machinery itself.
+    """
+    from mlplate_runtime.data.prepare import check_raw_data, prepare
+    from mlplate_runtime.data.synthetic import json_records, write_table
+    from mlplate_runtime.features.build import featurize
+    from mlplate_runtime.models.evaluate import evaluate
+    from mlplate_runtime.models.loaded import load_model
+    from mlplate_runtime.models.registry import register
+    from mlplate_runtime.models.train import train
+
+    write_table(settings.path(settings.params.data.raw_path), sample)
+    check_raw_data(settings)
+    prepare(settings)
+    featurize(settings)
+    if settings.params.feature_store is not None:
+        from mlplate_runtime.features.store import build_store
+
+        build_store(settings)
+    train(settings)
+    metrics = evaluate(settings)
+    report = register(settings, allow_uncommitted=True)
+    champion = load_model(settings, role="champion", uri=None)
+    records = json_records(sample.head(5), settings.contract)
+    answers = champion.task.answers(champion.score(records))
+    return SmokeResult(metrics, int(report["candidate_version"]), answers)
+
+
+@pytest.fixture
+def smoke(settings: Settings, sample: Any) -> SmokeResult:
+    """The project run through the runtime on data made from its contract (see run_smoke)."""
+    return run_smoke(settings, sample)

@@ -206,7 +206,12 @@ def run_step(
             raise ProjectError(f"data input for {path} is missing: {source} does not exist")
         _copy(source, root / path)
     apply_overrides(root / "params.yaml", overrides)
-    missing = [path for path in external_inputs(stage, stages) if not (root / path).exists()]
+    # Only DVC-tracked data is pulled; code and configuration (pyproject.toml) are in the image.
+    missing = [
+        path
+        for path in external_inputs(stage, stages)
+        if not (root / path).exists() and dvc_tracked(path, root)
+    ]
     if missing:
         _pull(missing, root)
     result = subprocess.run(shlex.split(stage.cmd), cwd=root)

@@ -1,0 +1,62 @@
+"""Which project the runtime works for: the installed one; with several, the one here."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from mlplate_runtime import project
+from mlplate_runtime.errors import ProjectError
+
+
+@pytest.fixture
+def installed(monkeypatch):
+    def install(**projects: str) -> None:
+        points = [
+            EntryPoint(name, package, project.ENTRY_POINT_GROUP)
+            for name, package in projects.items()
+        ]
+        monkeypatch.setattr(project, "entry_points", lambda group: points)
+        project.current_project.cache_clear()
+
+    yield install
+    project.current_project.cache_clear()
+
+
+def test_the_one_installed_project_is_the_project(installed):
+    installed(**{"churn-model": "churn_model"})
+    assert project.current_project().package == "churn_model"
+    assert project.command_name() == "churn_model"
+
+
+def test_with_several_the_one_in_the_working_folder_is_chosen(installed, tmp_path, monkeypatch):
+    installed(**{"churn-model": "churn_model", "spend-model": "spend_model"})
+    (tmp_path / "src" / "spend_model").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert project.current_project().name == "spend-model"
+
+
+def test_with_several_and_none_here_the_error_says_how_to_choose(installed, tmp_path, monkeypatch):
+    installed(**{"churn-model": "churn_model", "spend-model": "spend_model"})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ProjectError, match="set MLPLATE_PROJECT to the one to run"):
+        project.current_project()
+    monkeypatch.setenv("MLPLATE_PROJECT", "churn-model")
+    project.current_project.cache_clear()
+    assert project.current_project().package == "churn_model"
+
+
+def test_an_unknown_mlplate_project_names_the_installed_ones(installed, monkeypatch):
+    installed(**{"churn-model": "churn_model"})
+    monkeypatch.setenv("MLPLATE_PROJECT", "nope")
+    with pytest.raises(ProjectError, match=r"installed: \['churn-model'\]"):
+        project.current_project()
+
+
+def test_without_a_project_the_runtime_runs_on_its_own(installed, tmp_path, monkeypatch):
+    installed()
+    monkeypatch.chdir(tmp_path)
+    assert project.current_project().package is None
+    assert project.command_name() == project.RUNTIME_COMMAND
+    assert project.team_module("features") is None

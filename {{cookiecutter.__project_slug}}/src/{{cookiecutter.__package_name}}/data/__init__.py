@@ -1,1 +1,0 @@
-"""Data: make or ingest the raw dataset, validate it, split it."""

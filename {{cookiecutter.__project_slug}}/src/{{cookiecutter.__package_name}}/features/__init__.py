@@ -1,1 +1,0 @@
-"""Features: row-wise transformations shared by training and serving."""

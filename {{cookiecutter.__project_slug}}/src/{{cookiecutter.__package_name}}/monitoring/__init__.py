@@ -1,1 +1,0 @@
-"""Monitoring: data drift, data quality and prediction shift against the training data."""
