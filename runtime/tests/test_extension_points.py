@@ -17,9 +17,10 @@ from mlplate_runtime.config import ServingSettings
 from mlplate_runtime.data.synthetic import json_records
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.models import batch
-from mlplate_runtime.models.loaded import load_model
+from mlplate_runtime.models.loaded import LoadedModel, load_model
 from mlplate_runtime.models.registry import register
 from mlplate_runtime.models.store import load_model as load_model_file
+from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.monitoring.job import run_monitoring, simulate_drift
 from mlplate_runtime.serving.app import create_app
 from test_pipeline import run_pipeline
@@ -158,3 +159,40 @@ def test_params_may_hold_the_teams_own_sections(settings):
 
     raw = {**settings.params.model_dump(mode="json"), "my_stage": {"window": 7}}
     assert Params.model_validate(raw).model_extra == {"my_stage": {"window": 7}}
+
+
+ROUTES = """
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+
+    @router.get("/team/owner")
+    def owner() -> dict:
+        return {"team": "fraud"}
+    """
+
+
+def test_the_projects_router_adds_routes_beside_the_runtimes(module_settings, fitted, team):
+    team(routes=ROUTES)
+    model = LoadedModel(
+        "champion",
+        "models:/x@champion",
+        fitted,
+        module_settings.contract,
+        task_for(module_settings),
+    )
+    app = create_app(
+        module_settings, ServingSettings(prediction_log=None), loader=lambda *_: (model, None)
+    )
+    with TestClient(app) as client:
+        assert client.get("/team/owner").json() == {"team": "fraud"}
+        assert client.get("/health").status_code == 200
+        metrics = client.get("/metrics").text
+    assert 'route="/team/owner"' in metrics  # counted like the runtime's routes
+
+
+def test_a_project_route_cannot_take_a_runtime_path(module_settings, team):
+    team(routes=ROUTES.replace("/team/owner", "/predict"))
+    with pytest.raises(ProjectError, match=r"\['/predict'\] are the runtime's routes"):
+        create_app(module_settings, ServingSettings(prediction_log=None))

@@ -206,6 +206,28 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
         return await answer(state, [as_input(record, features) for record in validated])
 
 
+def _project_routes(app: FastAPI) -> list[str]:
+    """Add the routes of the project's own routes.py (``router = APIRouter()``), after the
+    runtime's: a project route cannot replace /predict, /health or any other runtime route."""
+    from fastapi import APIRouter
+
+    from mlplate_runtime.errors import ProjectError
+    from mlplate_runtime.project import team_module
+
+    module = team_module("routes")
+    if module is None:
+        return []
+    router = getattr(module, "router", None)
+    if not isinstance(router, APIRouter):
+        raise ProjectError("routes.py must define `router = APIRouter()` with the project's routes")
+    taken = {route.path for route in app.routes}  # type: ignore[attr-defined]
+    clash = sorted(route.path for route in router.routes if route.path in taken)  # type: ignore[attr-defined]
+    if clash:
+        raise ProjectError(f"routes.py: {clash} are the runtime's routes; give yours other paths")
+    app.include_router(router)
+    return [route.path for route in router.routes]  # type: ignore[attr-defined]
+
+
 def create_app(
     settings: Settings | None = None,
     serving: ServingSettings | None = None,
@@ -227,7 +249,8 @@ def create_app(
         from mlplate_runtime.serving.by_id import by_id_routes
 
         by_id_routes(app, state, settings, ERROR_RESPONSES)
+    runtime_routes = [route.path for route in app.routes]  # type: ignore[attr-defined]
+    routes = frozenset([*runtime_routes, *_project_routes(app)])
     app.add_middleware(BodyLimit, max_bytes=serving.max_request_bytes)
-    routes = frozenset(route.path for route in app.routes)  # type: ignore[attr-defined]
     app.add_middleware(RequestMetrics, metrics=state.metrics, routes=routes)  # outermost
     return app
