@@ -64,6 +64,8 @@ def measure(project: Path) -> dict[str, float]:
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mlplate-size-"))
     try:
+        for layout in ("thin", "full"):
+            (work / layout).mkdir()
         thin = measure(generate(work / "thin" / "size-model").path)
         full = measure(old_project(work / "full" / "size-model"))
         print(f"default project, {os.cpu_count()} cores: thin layout vs {FULL_LAYOUT}")

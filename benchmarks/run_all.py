@@ -20,6 +20,7 @@ HERE = Path(__file__).parent
 SCRIPTS = {
     "generate.py": ["--repeat", "7"],
     "project.py": ["--repeat", "3"],
+    "project_size.py": [],
     "serving.py": ["--requests", "10000"],
     "scale_out.py": ["--repeat", "3"],
     "platforms.py": ["--repeat", "3"],
@@ -29,6 +30,7 @@ SCRIPTS = {
 QUICK = {
     "generate.py": ["--repeat", "3"],
     "project.py": ["--repeat", "1"],
+    "project_size.py": [],
     "serving.py": ["--requests", "2000"],
     "scale_out.py": ["--repeat", "1"],
     "platforms.py": ["--repeat", "1"],
