@@ -8,7 +8,7 @@ only maps flags to these calls and results to text and exit codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from mlplate.answers import derived_names, resolve_answers
 from mlplate.answers_file import write_answers_file
 from mlplate.check import CheckReport
 from mlplate.check import check as check_project
+from mlplate.errors import MlplateError
 from mlplate.presets import PRESET_FILE, Preset, enforce_locks, fetch_preset, read_preset
 from mlplate.presets import export_preset as preset_of
 from mlplate.render import Engine, git_init, render_project
@@ -45,6 +46,7 @@ def generate(
     git: bool = True,
     preset: Preset | None = None,
     template_url: str | None = None,
+    vcs_ref: str | None = None,
 ) -> Generated:
     """Generate a project at ``dest`` from validated answers (defaults for the rest).
 
@@ -53,7 +55,8 @@ def generate(
     file points at the template source (mlplate's repository, or ``template_url``: a team's
     fork or mirror, also given by the preset) and this release's tag, so `copier update` and
     `mlplate update` find the version the project came from. Raises MlplateError on invalid answers or an unusable
-    destination, leaving nothing on disk.
+    destination, leaving nothing on disk. ``vcs_ref`` renders a past release of mlplate's
+    template from the bundled history instead (offline), and records it.
     """
     dest = Path(dest)
     given = dict(answers or {})
@@ -72,11 +75,15 @@ def generate(
     if template_url is not None:
         check_source(template_url, origin="--template-url", fix="give the fork's git URL")
 
+    source = template_url or (preset.template_url if preset else None)
+    past = _past_release(vcs_ref, source)
+    version = past or f"v{__version__}"
+
     def finish(project: Path) -> None:
-        source = template_url or (preset.template_url if preset else None)
-        metadata = {"_commit": f"v{__version__}", "_src_path": source or default_template_url()}
-        write_answers_file(project, resolved, metadata)
-        vendor_runtime(project)
+        if past is None:  # a past release's render keeps the answers file copier wrote
+            metadata = {"_commit": version, "_src_path": source or default_template_url()}
+            write_answers_file(project, resolved, metadata)
+            vendor_runtime(project)
         if preset is not None:
             (project / PRESET_FILE).write_text(preset.to_yaml())
         if git:
@@ -84,11 +91,38 @@ def generate(
                 project,
                 author_name=resolved["author_name"],
                 author_email=resolved["author_email"],
-                message=f"Generate {resolved['project_name']} with mlplate {__version__}",
+                message=f"Generate {resolved['project_name']} with mlplate {version[1:]}",
             )
 
-    render_project(dest, resolved, engine=engine, finish=finish)
+    renderer = _past_renderer(past) if past is not None else None
+    render_project(dest, resolved, engine=engine, finish=finish, renderer=renderer)
     return Generated(path=dest, answers=resolved, package_name=derived_names(resolved)[1])
+
+
+def _past_renderer(version: str) -> Callable[[Path, Mapping[str, Any]], Path]:
+    """Render mlplate's template at ``version`` from the bundled history."""
+    from mlplate.reference import render_release
+
+    def render(out: Path, answers: Mapping[str, Any]) -> Path:
+        return render_release({"_src_path": default_template_url()}, answers, version, out)
+
+    return render
+
+
+def _past_release(vcs_ref: str | None, source: str | None) -> str | None:
+    """The past release to render, checked against the bundled history (None: this one)."""
+    if vcs_ref is None or vcs_ref == f"v{__version__}":
+        return None
+    if source is not None:
+        raise MlplateError("--vcs-ref renders mlplate's own releases; drop --template-url")
+    from mlplate.history import bundle_tags, history_bundle
+
+    releases = bundle_tags(history_bundle())
+    if vcs_ref not in releases:
+        raise MlplateError(
+            f"release {vcs_ref!r} is not in mlplate's history; releases: {', '.join(releases)}"
+        )
+    return vcs_ref
 
 
 def check(project: Path, *, preset: str | None = None) -> CheckReport:

@@ -167,6 +167,10 @@ def new(
             help="Template source the project records for updates (a team's fork or mirror).",
         ),
     ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Render a past release (vX.Y.Z) from the bundled history."),
+    ] = None,
 ) -> None:
     """Generate a new ML project at DEST."""
     with user_errors():
@@ -187,6 +191,7 @@ def new(
             git=git,
             preset=preset,
             template_url=template_url,
+            vcs_ref=vcs_ref,
         )
         elapsed = time.perf_counter() - started
         echo(f"Created {result.path} with {engine.value} in {elapsed:.2f} s. Next:")

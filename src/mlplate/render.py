@@ -162,8 +162,12 @@ def render_project(
     *,
     engine: Engine = "cookiecutter",
     finish: Callable[[Path], None] | None = None,
+    renderer: Callable[[Path, Mapping[str, Any]], Any] | None = None,
 ) -> Path:
-    """Render into a temporary folder, run ``finish`` on it, then move it to ``dest``."""
+    """Render into a temporary folder, run ``finish`` on it, then move it to ``dest``.
+
+    ``renderer`` replaces the engine's (a past release rendered from the bundled history).
+    """
     check_destination(dest)
     parent = dest.absolute().parent
     remove_abandoned_workspaces(parent, dest.name)
@@ -176,7 +180,7 @@ def render_project(
         ) from None
     try:
         out = workspace / "project"
-        RENDERERS[engine](out, answers)
+        (renderer or RENDERERS[engine])(out, answers)
         if finish is not None:
             finish(out)
         if dest.is_dir():
