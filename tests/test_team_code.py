@@ -1,8 +1,9 @@
 """A team changes only its own files, as the project README says, and `make ci` stays green:
 LightGBM in place of the default estimator (model.py and the dependency list), a derived ratio
 (features.py only: the API still takes raw columns; the new model is a new version of the same
-registered model), an API route of its own (routes.py), a pipeline stage with its own params
-section (dvc.yaml, params.yaml and its module). No runtime file is touched."""
+registered model), an API route of its own (routes.py), a monitoring check (checks.py), a
+pipeline stage with its own params section (dvc.yaml, params.yaml and its module). No runtime
+file is touched."""
 
 from __future__ import annotations
 
@@ -53,6 +54,20 @@ router = APIRouter()
 def team() -> dict[str, str]:
     """Who owns this model."""
     return {"owner": "churn team"}
+'''
+MONITORING = '''"""Our monitoring check: customers on high charges."""
+
+import pandas as pd
+
+
+def high_charges(reference: pd.DataFrame, current: pd.DataFrame) -> dict:
+    """The share of customers paying more than nine in ten did in training."""
+    limit = reference["monthly_charges"].quantile(0.9)
+    share = float((current["monthly_charges"] > limit).mean())
+    return {"value": share, "alarm": share > 0.2}
+
+
+CHECKS = [high_charges]
 '''
 STAGE_MODULE = '''"""Our own stage: a summary of the prepared training split."""
 
@@ -136,6 +151,7 @@ def test_a_team_changes_only_its_own_files_and_make_ci_stays_green(tmp_path):
     features = package / "features.py"
     features.write_text(features.read_text().split("\n\n# name ->")[0] + RATIO)
     (package / "routes.py").write_text(ROUTES)
+    (package / "checks.py").write_text(MONITORING)
     (package / "summary.py").write_text(STAGE_MODULE)
     (project / "tests" / "test_team.py").write_text(TEAM_TESTS)
     edit(project / "dvc.yaml", "\nstages:\n", "\nstages:" + STAGE)
@@ -156,4 +172,16 @@ def test_a_team_changes_only_its_own_files_and_make_ci_stays_green(tmp_path):
 
     with served(project) as base:
         assert httpx.get(f"{base}/team").json() == {"owner": "churn team"}
+    # The app logs JSON lines, its own and uvicorn's (each request with its path and status).
+    log = next((project / "logs").glob("serve-*.log")).read_text().splitlines()
+    entries = [json.loads(line) for line in log if line.startswith("{")]
+    assert {"path": "/team", "status": 200} in [
+        {"path": e.get("path"), "status": e.get("status")} for e in entries
+    ]
+    assert any(e["message"].startswith("serving the champion") for e in entries)
+    # The team's check runs beside the drift tests; drifted data raises its alarm.
+    assert "check high_charges:" in run("make", "monitor", cwd=project).stdout
+    run("make", "simulate-drift", cwd=project)
+    alarm = run("make", "monitor", cwd=project, check=False)
+    assert alarm.returncode != 0 and "high_charges" in alarm.stderr.split("drift alarm:")[1]
     assert not run("git", "status", "--porcelain", "--", "mlplate.mk", cwd=project).stdout

@@ -123,7 +123,7 @@ simulate-drift: venv  ## Write a drifted batch so `make monitor` raises the alar
 {%- if cookiecutter.serving == 'fastapi' %}
 .PHONY: serve
 serve: venv  ## Serve the champion on http://$(HOST):$(PORT) (MODEL_URI, CANARY_FRACTION, SHADOW)
-	uvicorn --factory mlplate_runtime.serving.app:create_app --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) serve
 
 .PHONY: compare-models
 compare-models: venv  ## Champion vs challenger on labeled served traffic (data/monitoring/feedback.csv)

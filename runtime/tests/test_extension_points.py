@@ -196,3 +196,85 @@ def test_a_project_route_cannot_take_a_runtime_path(module_settings, team):
     team(routes=ROUTES.replace("/team/owner", "/predict"))
     with pytest.raises(ProjectError, match=r"\['/predict'\] are the runtime's routes"):
         create_app(module_settings, ServingSettings(prediction_log=None))
+
+
+CHECKS = """
+    def mean_moved(reference, current):
+        column = {column!r}
+        moved = abs(current[column].mean() - reference[column].mean())
+        return {{"value": moved, "alarm": moved >= 0, "note": "alarms on any data"}}
+
+
+    def rows(reference, current):
+        return {{"value": len(current), "alarm": False}}
+
+
+    CHECKS = [mean_moved, rows]
+    """
+
+
+@pytest.fixture
+def monitored(settings):
+    from mlplate_runtime.data.prepare import prepare
+    from mlplate_runtime.data.synthetic import synthetic_frame, write_table
+    from mlplate_runtime.features.build import featurize
+
+    raw = synthetic_frame(settings.contract, 1500, seed=settings.params.seed)
+    write_table(settings.path(settings.params.data.raw_path), raw)
+    prepare(settings)
+    featurize(settings)
+    return settings
+
+
+def test_the_projects_monitoring_checks_run_beside_drift_and_can_raise_the_alarm(
+    monitored, team, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from mlplate_runtime import cli
+
+    assert not run_monitoring(monitored)["alarm"]  # the holdout: no drift, no checks
+    numeric = monitored.contract.numeric_features[0]
+    team(checks=CHECKS.format(column=numeric))
+    summary = run_monitoring(monitored)
+    assert summary["drift_share"] <= summary["threshold"]  # the drift tests see nothing
+    assert summary["alarm"] and summary["failed_checks"] == ["mean_moved"]
+    assert [(c["name"], c["alarm"]) for c in summary["checks"]] == [
+        ("mean_moved", True),
+        ("rows", False),
+    ]
+    assert summary["checks"][0]["note"] == "alarms on any data"
+    assert summary["checks"][1]["value"] == summary["n_current"]
+    report = monitored.path(monitored.params.monitoring.report_dir)
+    assert json.loads((report / "drift.json").read_text())["failed_checks"] == ["mean_moved"]
+    assert "the project's checks alarmed: mean_moved" in (report / "drift.html").read_text()
+    monkeypatch.setattr(cli, "_settings", lambda params: monitored)
+    result = CliRunner().invoke(cli.app, ["monitor"])
+    assert result.exit_code == 1 and "drift alarm: mean_moved" in result.output
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("CHECKS = 'mean'\n", "checks.py must define CHECKS, a list of functions"),
+        (
+            "def broken(reference, current):\n    return 42\nCHECKS = [broken]\n",
+            r'monitoring check broken returned 42; return \{"value": <a finite number>',
+        ),
+        (
+            "def nan(reference, current):\n    return {'value': float('nan'), 'alarm': False}\n"
+            "CHECKS = [nan]\n",
+            "monitoring check nan returned",
+        ),
+        (
+            "def failing(reference, current):\n    return current['nope']\nCHECKS = [failing]\n",
+            "monitoring check failing failed: KeyError: 'nope'",
+        ),
+    ],
+)
+def test_a_monitoring_check_that_breaks_the_contract_gets_one_line(
+    monitored, team, source, message
+):
+    team(checks=source)
+    with pytest.raises(ProjectError, match=message):
+        run_monitoring(monitored)

@@ -24,6 +24,18 @@ app = typer.Typer(
 ParamsOption = Annotated[Path, typer.Option("--params", help="Parameters file.")]
 
 
+@app.callback()
+def _logging() -> None:
+    """Log records to stderr as text (MLPLATE_LOG_LEVEL, WARNING by default; see logs.py)."""
+    from mlplate_runtime.logs import configure
+
+    try:
+        configure()
+    except ProjectError as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(1) from None
+
+
 def stage(function: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command with user errors printed as one line and exit code 1."""
 
@@ -349,8 +361,12 @@ def monitor(
     )
     for warning in summary["warnings"]:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    for check in summary["checks"]:
+        typer.echo(
+            f"check {check['name']}: {check['value']:.4g}{' (alarm)' if check['alarm'] else ''}"
+        )
     if summary["alarm"]:
-        drifted = ", ".join(summary["drifted_features"])
+        drifted = ", ".join(summary["drifted_features"] + summary["failed_checks"])
         typer.secho(f"drift alarm: {drifted}", fg="red", err=True)
         _alert(
             settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from typing import Any
 
@@ -19,6 +20,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 GATE_PASSED_TAG = "gate.passed"  # on every version: did it beat the champion offline?
 GATE_REASON_TAG = "gate.reason"
+log = logging.getLogger(__name__)
 
 
 def _alias_version(mlflow_client: Any, name: str, alias: str) -> Any | None:
@@ -195,6 +197,14 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
         mlflow_client.set_model_version_tag(
             name, candidate.version, GATE_REASON_TAG, decision.reason
         )
+    log.info(
+        "model %s version %s is %s: %s",
+        name,
+        candidate.version,
+        alias,
+        decision.reason,
+        extra={"model": name, "version": str(candidate.version), "alias": alias},
+    )
     report = {
         **decision.as_dict(),
         "model": name,

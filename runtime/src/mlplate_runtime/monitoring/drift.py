@@ -128,9 +128,17 @@ def prediction_shift(reference: np.ndarray, current: np.ndarray, *, p_value: flo
 
 
 def summarize(
-    results: list[FeatureDrift], *, threshold: float, n_current: int, min_samples: int
+    results: list[FeatureDrift],
+    *,
+    threshold: float,
+    n_current: int,
+    min_samples: int,
+    checks: list[dict] | None = None,
 ) -> dict:
-    """The share of drifted features and whether it raises the alarm (never below min_samples)."""
+    """The share of drifted features and whether it, or one of the project's own ``checks``,
+    raises the alarm (never below min_samples)."""
+    checks = checks or []
+    failed_checks = [check["name"] for check in checks if check["alarm"]]
     drifted = [result.feature for result in results if result.drifted]
     share = len(drifted) / len(results) if results else 0.0
     enough = n_current >= min_samples
@@ -148,7 +156,9 @@ def summarize(
         "drift_share": share,
         "threshold": threshold,
         "min_samples": min_samples,
-        "alarm": enough and share > threshold,
+        "alarm": enough and (share > threshold or bool(failed_checks)),
+        "checks": checks,
+        "failed_checks": failed_checks,
         "warnings": warnings,
         "features": [asdict(result) for result in results],
     }

@@ -125,8 +125,13 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
     )
     verdict += (
         f"{len(summary['drifted_features'])} of {summary['n_features']} features drifted "
-        f"(share {summary['drift_share']:.2f}, threshold {summary['threshold']}).</p>"
+        f"(share {summary['drift_share']:.2f}, threshold {summary['threshold']})"
     )
+    if summary.get("failed_checks"):
+        verdict += (
+            f"; the project's checks alarmed: {html.escape(', '.join(summary['failed_checks']))}"
+        )
+    verdict += ".</p>"
     rows = []
     for feature in summary["features"]:
         css = "drift" if feature["drifted"] else "ok"
@@ -149,6 +154,16 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
         if prediction
         else ""
     )
+    checks = "".join(
+        f'<tr class="{"drift" if check["alarm"] else "ok"}"><td>{html.escape(check["name"])}</td>'
+        f"<td>{check['value']:.4g}</td><td>{'yes' if check['alarm'] else 'no'}</td></tr>"
+        for check in summary.get("checks", [])
+    )
+    if checks:
+        checks = (
+            "<h2>The project's checks</h2><table><tr><th>check</th><th>value</th>"
+            f"<th>alarm</th></tr>{checks}</table>"
+        )
     warnings = "".join(
         f'<p class="warn"><b>Warning</b>: {html.escape(text)}</p>' for text in summary["warnings"]
     )
@@ -162,6 +177,6 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
         f"reference: {summary['n_reference']} training rows.</p>{verdict}{warnings}{shift}"
         "<h2>Features</h2><table><tr><th>feature</th><th>test</th><th>statistic</th><th>p-value</th>"
         "<th>PSI</th><th>missing (ref)</th><th>missing (current)</th><th>drifted</th></tr>"
-        f"{''.join(rows)}</table><h2>Distributions (grey: reference, red: current)</h2>"
+        f"{''.join(rows)}</table>{checks}<h2>Distributions (grey: reference, red: current)</h2>"
         f"{''.join(figures)}<h2>Schema violations</h2><ul>{problems}</ul></body></html>\n"
     )

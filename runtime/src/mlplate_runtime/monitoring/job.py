@@ -21,6 +21,7 @@ from mlplate_runtime.features.build import (
 )
 from mlplate_runtime.models.store import load_model
 from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.monitoring.checks import project_checks, run_checks
 from mlplate_runtime.monitoring.drift import (
     feature_drift,
     prediction_shift,
@@ -151,6 +152,7 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
         threshold=monitoring.drift_share_threshold,
         n_current=len(raw),
         min_samples=monitoring.min_samples,
+        checks=run_checks(project_checks(), reference_inputs, current_inputs),
     )
     shift = _prediction_shift(settings, raw, reference, monitoring.p_value)
     if shift is not None:

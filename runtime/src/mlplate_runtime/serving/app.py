@@ -7,6 +7,7 @@ including one the model cannot score, is a 4xx that names the problem (see servi
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from mlplate_runtime.config import (
     load_serving_settings,
     load_settings,
 )
+from mlplate_runtime.logs import configure_server_once
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.project import current_project
 from mlplate_runtime.serving.metrics import CONTENT_TYPE, RequestMetrics
@@ -225,6 +227,7 @@ def _project_routes(app: FastAPI) -> list[str]:
     if clash:
         raise ProjectError(f"routes.py: {clash} are the runtime's routes; give yours other paths")
     app.include_router(router)
+    logging.getLogger(__name__).info("serving the project's routes from routes.py")
     return [route.path for route in router.routes]  # type: ignore[attr-defined]
 
 
@@ -235,6 +238,7 @@ def create_app(
     loader: Loader = load_models,
 ) -> FastAPI:
     """Build the app; the model loads at start-up (readiness reports any failure)."""
+    configure_server_once()
     settings = settings or load_settings()
     serving = serving or load_serving_settings(settings)
     state = ServingState(serving, classification=task_for(settings).name != "regression")

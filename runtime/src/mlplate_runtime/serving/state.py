@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import random
 import time
 import uuid
@@ -17,6 +18,7 @@ from mlplate_runtime.serving.batching import MicroBatcher
 from mlplate_runtime.serving.metrics import ServingMetrics
 from mlplate_runtime.serving.prediction_log import PredictionLogger
 
+log = logging.getLogger(__name__)
 Loader = Callable[[Settings, ServingSettings], tuple[LoadedModel, LoadedModel | None]]
 
 
@@ -40,6 +42,7 @@ class ServingState:
             self.champion, self.challenger = loader(settings, self.serving)
         except Exception as error:
             self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
+            log.warning("not ready: %s (retrying)", self.not_ready_reason)
             return
         # The model's objects live as long as the process: keep them out of the garbage
         # collector's full passes, which otherwise stall requests for hundreds of ms.
@@ -59,6 +62,14 @@ class ServingState:
         for model in (self.champion, self.challenger):
             if model is not None:
                 self.metrics.serving(model.role, model.version)
+                log.info(
+                    "serving the %s, version %s",
+                    model.role,
+                    model.version,
+                    extra={"role": model.role, "version": model.version},
+                )
+        if self.canary_disabled:
+            log.warning("canary disabled: %s", self.canary_disabled)
         self.metrics.canary.set(self.canary_fraction)
 
     @property
@@ -105,6 +116,12 @@ class ServingState:
         try:
             scores = await self.batcher(challenger).score(records)
         except Exception:  # a failing shadow model must never fail the request
+            log.warning(
+                "the shadow model failed on request %s",
+                request_id,
+                exc_info=True,
+                extra={"request_id": request_id},
+            )
             return
         answers = challenger.task.answers(scores)
         self._log(request_id, records, challenger, answers, scores, now, shadow=True)
