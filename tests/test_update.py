@@ -123,7 +123,7 @@ def test_a_conflicting_edit_exits_1_and_names_the_file(project, cli):
     commit(project, "stricter gate")
     result = cli("update", str(project), "--to", "v2.0.0", "--trust")
     assert result.exit_code == 1
-    assert "left conflicts in 1 file(s)" in result.stderr
+    assert "needs a person in 1 file(s)" in result.stderr
     assert "params.yaml" in result.stderr
     assert "<<<<<<< " in (project / "params.yaml").read_text()
 

@@ -152,7 +152,7 @@ def test_a_conflicted_update_still_opens_then_refreshes_one_request(
     args = command.split()[1:]
     result = cli(*args[:1], str(project), *args[1:])
     assert result.exit_code == 0, result.stderr
-    assert "conflicted file(s)" in result.stdout
+    assert "file(s) for a person" in result.stdout
 
     pushed = git(origin, "show", f"{BRANCH}:mlplate.mk")
     assert "<<<<<<< " in pushed and "python3.12" in pushed and "python3.11" in pushed

@@ -225,7 +225,7 @@ def update(
     with user_errors():
         from mlplate.answers import parse_answers, parse_data_pairs
         from mlplate.api import update as run_update
-        from mlplate.update import describe_conflicts
+        from mlplate.update import describe_conflicts, describe_kept
 
         values = parse_answers(parse_data_pairs(data or []))
         result = run_update(path, to=to, data=values, dry_run=dry_run, trust=trust)
@@ -235,7 +235,9 @@ def update(
             echo(f"What changed in the template:\n\n{result.changelog}\n")
         verb = "would change" if dry_run else "changed"
         echo(f"{result.from_version} -> {result.to_version}: {verb} {len(result.changed)} file(s)")
-        if result.conflicts:
+        if kept := describe_kept(result):
+            echo(kept)
+        if result.needs_a_person:
             raise MlplateError(describe_conflicts(result))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from mlplate import __version__
 from mlplate.answers_file import ANSWERS_FILE, read_project_answers, recorded_answers
 from mlplate.changelog import changes_between
+from mlplate.dropped_files import KeptFile, settle_dropped_files
 from mlplate.errors import MlplateError
 from mlplate.git import git, git_bytes
 from mlplate.runtime_wheel import vendor_runtime
@@ -39,6 +40,13 @@ class UpdateResult:
     conflicts: list[str] = field(default_factory=list)
     diff: str = ""
     changelog: str = ""
+    kept: list[KeptFile] = field(default_factory=list)
+
+    @property
+    def needs_a_person(self) -> list[str]:
+        """Conflicted files, and changed files kept that the team must move or merge."""
+        kept = [item.path for item in self.kept if item.needs_a_person]
+        return sorted({*self.conflicts, *kept})
 
 
 def _git(project: Path, *args: str) -> str:
@@ -258,6 +266,7 @@ def _dry_run(
             result.conflicts,
             diff,
             result.changelog,
+            result.kept,
         )
 
 
@@ -310,8 +319,10 @@ def update(
     _move_to_current_url(project, str(answers["_src_path"]))
     merge_renamed_files(project, answers, from_version)
     to_version = str(read_project_answers(project).get("_commit"))
-    if to_version == f"v{__version__}" and uses_runtime(project):
+    on_this_runtime = to_version == f"v{__version__}" and uses_runtime(project)
+    if on_this_runtime:
         vendor_runtime(project)
+    kept = settle_dropped_files(project, answers, from_version, can_eject=on_this_runtime)
     changed = changed_paths(project)
     return UpdateResult(
         from_version,
@@ -319,6 +330,7 @@ def update(
         changed,
         conflicts_in(project, changed),
         changelog=changes_between(from_version, to_version),
+        kept=kept,
     )
 
 
@@ -328,17 +340,31 @@ def uses_runtime(project: Path) -> bool:
     return pyproject.is_file() and "mlplate-runtime" in pyproject.read_text(encoding="utf-8")
 
 
+def describe_kept(result: UpdateResult) -> str:
+    """What became of the changed files the release no longer renders (empty if none)."""
+    if not result.kept:
+        return ""
+    lines = ["changed files the release no longer renders:"]
+    lines += [f"  {item.path}: {item.note}" for item in result.kept]
+    return "\n".join(lines)
+
+
 def describe_conflicts(result: UpdateResult) -> str:
-    """The error text for an update that left conflicts."""
-    lines = [
-        f"the update to {result.to_version} left conflicts in {len(result.conflicts)} file(s):"
-    ]
-    for path in result.conflicts:
-        how = (
-            "merge it into the file beside it, then delete it"
-            if path.endswith(".rej")
-            else "keep the right side between <<<<<<< and >>>>>>>, delete the markers"
-        )
+    """The error text for an update that left files for a person: conflicts and kept files."""
+    waiting = result.needs_a_person
+    lines = [f"the update to {result.to_version} needs a person in {len(waiting)} file(s):"]
+    notes = {item.path: item.note for item in result.kept}
+    for path in waiting:
+        if path.endswith(".rej"):
+            how = "the part of the release's change that did not apply: apply it by hand to the file beside it, then delete this file"
+        elif path in notes:
+            how = notes[path]
+        else:
+            how = (
+                "both sides changed the same lines: yours are between <<<<<<< and =======, the "
+                "release's between ======= and >>>>>>>; combine them, keeping what each side "
+                "meant, then delete the markers"
+            )
         lines.append(f"  {path}: {how}")
     lines.append("then `git add` the files and commit")
     return "\n".join(lines)

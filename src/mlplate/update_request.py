@@ -139,15 +139,25 @@ def request_body(result: UpdateResult) -> str:
     lines = [
         f"Template {result.from_version} -> {result.to_version}: {len(result.changed)} file(s)."
     ]
-    if result.conflicts:
+    if result.needs_a_person:
+        notes = {item.path: item.note for item in result.kept}
         lines += [
             "",
-            f"**{len(result.conflicts)} file(s) need a person.** Conflict markers are committed "
-            "on this branch: keep the right side between `<<<<<<<` and `>>>>>>>` and delete the "
-            "markers (merge a `.rej` file into the file beside it, then delete it):",
+            f"**{len(result.needs_a_person)} file(s) need a person.** Conflict markers are "
+            "committed on this branch: the team's lines are between `<<<<<<<` and `=======`, the "
+            "release's between `=======` and `>>>>>>>`; combine them, keeping what each side "
+            "meant, and delete the markers (apply a `.rej` file's change to the file beside it, "
+            "then delete it):",
             "",
-            *[f"- `{path}`" for path in result.conflicts],
+            *[
+                f"- `{path}`" + (f": {notes[path]}" if path in notes else "")
+                for path in result.needs_a_person
+            ],
         ]
+    carried = [item for item in result.kept if not item.needs_a_person]
+    if carried:
+        lines += ["", "Changed files the release no longer renders:", ""]
+        lines += [f"- `{item.path}`: {item.note}" for item in carried]
     if result.changelog:
         lines += ["", "## What changed in the template", "", result.changelog]
     return "\n".join(lines) + "\n"
@@ -208,5 +218,6 @@ def update_request(project: Path, host: str, env: Mapping[str, str] | None = Non
         env=_auth_environment(forge),
     )
     url = forge.open_or_refresh(base, request_body(result))
-    state = f"with {len(result.conflicts)} conflicted file(s)" if result.conflicts else "cleanly"
+    waiting = result.needs_a_person
+    state = f"with {len(waiting)} file(s) for a person" if waiting else "cleanly"
     return f"{result.from_version} -> {result.to_version} {state}: {forge.name} {url}"
