@@ -63,6 +63,39 @@ def test_check_reports_missing_pipeline_stages_and_tests(cli, tmp_path):
     assert "missing required piece: tests" in result.stdout
 
 
+def test_check_tells_leftovers_conflicts_and_a_runtime_unlike_the_templates(cli, tmp_path):
+    from mlplate import __version__
+
+    dest = new_project(cli, tmp_path)
+    package = dest / "src" / "proj"
+    # a module an earlier release rendered (v0.2.0-v0.2.8 had it in every project), now dead
+    (package / "gitlab.py").write_text('"""Left by an earlier release."""\n')
+    (package / "routes.py").write_text('"""The team\'s own: never a leftover."""\n')
+    readme = dest / "README.md"
+    readme.write_text(readme.read_text() + "<<<<<<< before updating\nours\n=======\n>>>>>>> x\n")
+    pyproject = dest / "pyproject.toml"
+    assert f"]=={__version__}" in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(f"]=={__version__}", "]==0.2.29"))
+    wheels = dest / ".mlplate" / "wheels"
+    wheel = next(wheels.glob("*.whl"))
+    wheel.rename(wheels / "mlplate_runtime-0.2.29-py3-none-any.whl")
+
+    result = cli("check", str(dest), "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["not_rendered"] == ["src/proj/gitlab.py"]
+    assert report["conflicts"] == ["README.md"]
+    assert len(report["runtime"]) == 2
+    assert report["runtime"][0].startswith("pyproject.toml pins mlplate-runtime 0.2.29; template")
+    assert (
+        f".mlplate/wheels holds mlplate_runtime-0.2.29-py3-none-any.whl, not mlplate-runtime {__version__}"
+        in report["runtime"][1]
+    )
+    text = cli("check", str(dest)).stdout
+    assert "no longer rendered by the template: src/proj/gitlab.py" in text
+    assert "unresolved conflict: README.md" in text
+
+
 def test_check_counts_template_releases_behind(project, cli):  # noqa: F811
     result = cli("check", str(project), "--format", "json")
     report = json.loads(result.stdout)

@@ -7,7 +7,9 @@ Makefile settings) is the team's to edit. The team preset (the project's copy, o
 the central one given with ``--preset``) is policy: a recorded answer that
 contradicts a lock, or a deleted preset file, is a violation, and the reference is
 rendered with the locked answers, so tampering cannot hide an edit. `check` also
-looks for required pieces and counts the template releases the project is behind.
+looks for required pieces and counts the template releases the project is behind. It also
+reports what an update may have left: files no release renders for the project any more,
+conflict markers, and a runtime pin or wheel that is not the template's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import configparser
 import difflib
 import fnmatch
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,12 +59,24 @@ class CheckReport:
     missing: list[str] = field(default_factory=list)
     preset_violations: list[str] = field(default_factory=list)
     ejected: list[str] = field(default_factory=list)  # runtime parts the team owns: not drift
+    not_rendered: list[str] = field(default_factory=list)  # left by an earlier release
+    conflicts: list[str] = field(default_factory=list)
+    runtime: list[str] = field(default_factory=list)  # pin or wheel unlike the template's
     diffs: dict[str, str] = field(default_factory=dict)
 
     @property
     def violations(self) -> int:
-        return (
-            len(self.changed) + len(self.deleted) + len(self.missing) + len(self.preset_violations)
+        return sum(
+            len(found)
+            for found in (
+                self.changed,
+                self.deleted,
+                self.missing,
+                self.preset_violations,
+                self.not_rendered,
+                self.conflicts,
+                self.runtime,
+            )
         )
 
     def as_dict(self, *, with_diff: bool = False) -> dict[str, Any]:
@@ -79,6 +94,12 @@ class CheckReport:
         lines += [f"deleted template-managed file: {path}" for path in self.deleted]
         lines += [f"missing required piece: {item}" for item in self.missing]
         lines += [f"preset violation: {item}" for item in self.preset_violations]
+        lines += [
+            f"no longer rendered by the template: {path} (delete it, or move what you need)"
+            for path in self.not_rendered
+        ]
+        lines += [f"unresolved conflict: {path}" for path in self.conflicts]
+        lines += [f"runtime: {item}" for item in self.runtime]
         lines += [f"ejected (the project's own): {part}" for part in self.ejected]
         lines.append(
             "ok: the project follows the template"
@@ -211,6 +232,73 @@ def check(project: Path, *, central: Preset | None = None) -> CheckReport:
             elif mine.read_bytes() != path.read_bytes():
                 report.changed.append(relative)
                 report.diffs[relative] = _unified_diff(path, mine, relative)
+        report.ejected = ejected_parts(project)
+        if is_own_source(answers["_src_path"]):
+            report.not_rendered = _not_rendered(project, reference, answers, report.ejected)
+        report.runtime = _runtime_problems(project, reference, version)
     report.missing = _required_pieces(project)
-    report.ejected = ejected_parts(project)
+    report.conflicts = _conflicts(project)
     return report
+
+
+def _project_files(project: Path) -> list[str]:
+    """Tracked and untracked (not ignored) files under ``project``, relative to it."""
+    try:
+        listed = git(
+            "ls-files", "--cached", "--others", "--exclude-standard", "--", ".", cwd=project
+        )
+    except MlplateError:  # not a git repository: nothing to compare
+        return []
+    return sorted({line for line in listed.splitlines() if (project / line).is_file()})
+
+
+def _not_rendered(
+    project: Path, reference: Path, answers: dict[str, Any], ejected: list[str]
+) -> list[str]:
+    """Files an earlier release rendered that the project's release does not (for its answers)."""
+    from mlplate.answers import derived_names
+    from mlplate.history import ever_rendered
+
+    package = derived_names({"project_name": answers.get("project_name", project.name)})[1]
+    earlier = {path.replace("{{cookiecutter.__package_name}}", package) for path in ever_rendered()}
+    owned = tuple(f"src/{package}/{part}" for part in ejected)  # ejected parts are the team's
+    return [
+        path
+        for path in _project_files(project)
+        if path in earlier and not (reference / path).exists() and not path.startswith(owned)
+    ]
+
+
+def _conflicts(project: Path) -> list[str]:
+    from mlplate.update import conflicts_in
+
+    return conflicts_in(project, _project_files(project))
+
+
+RUNTIME_PIN = re.compile(r'"mlplate-runtime(?:\[[^\]]*\])?==([^"]+)"')
+
+
+def _runtime_problems(project: Path, reference: Path, version: str) -> list[str]:
+    """The runtime version the project pins, and the wheel it carries, against the template's."""
+    pins = []
+    for root in (reference, project):
+        pyproject = root / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        pins.append(sorted(set(RUNTIME_PIN.findall(text))))
+    expected, pinned = pins
+    if not expected:  # a release before the runtime
+        return []
+    problems = []
+    if pinned != expected:
+        problems.append(
+            f"pyproject.toml pins mlplate-runtime {', '.join(pinned) or 'nowhere'}; template "
+            f"{version} runs {expected[0]} (restore the pin, or `mlplate update`)"
+        )
+    wheels = project / ".mlplate" / "wheels"
+    carried = sorted(wheel.name for wheel in wheels.glob("mlplate_runtime-*.whl"))
+    if carried and not any(name.startswith(f"mlplate_runtime-{expected[0]}-") for name in carried):
+        problems.append(
+            f".mlplate/wheels holds {', '.join(carried)}, not mlplate-runtime {expected[0]}; "
+            "run `mlplate update` to put the right wheel there"
+        )
+    return problems

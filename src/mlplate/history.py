@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from mlplate.errors import MlplateError
@@ -213,3 +214,18 @@ def history_bundle() -> Path:
     os.replace(fresh, target)
     staging.rmdir()
     return target
+
+
+BODY = "{{cookiecutter.__project_slug}}/"
+
+
+@cache
+def ever_rendered() -> frozenset[str]:
+    """Every path any release's template body held, relative to the project (the package
+    folder still spelled ``{{cookiecutter.__package_name}}``)."""
+    with tempfile.TemporaryDirectory() as work:
+        _git("clone", "--quiet", "--bare", str(history_bundle()), work)
+        names = _git("log", "--all", "--pretty=format:", "--name-only", cwd=Path(work))
+    return frozenset(
+        name.removeprefix(BODY) for name in names.splitlines() if name.startswith(BODY)
+    )
