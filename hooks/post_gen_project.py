@@ -2,8 +2,10 @@
 
 copier.yml's ``_exclude`` is the one list of optional paths: this hook renders its
 conditional entries with the answers, exactly as copier does, and removes what they name.
-Cookiecutter renders this file with Jinja, which fills ANSWERS_JSON and TEMPLATE_DIR
-below; the rest is plain Python. mlplate imports this module and calls it itself.
+cookiecutter.json carries those entries (``_conditional_excludes``), so the hook needs no
+copier.yml when cookiecutter or cruft runs it. Cookiecutter renders this file with Jinja,
+which fills ANSWERS_JSON below; the rest is plain Python. mlplate imports this module and
+calls it itself.
 """
 
 from __future__ import annotations
@@ -13,28 +15,22 @@ import shutil
 from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
-TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir }}"""
 # Only copier writes its answers file.
 ALWAYS_REMOVED = [".copier-answers.yml"]
 
 
-def _template_dir() -> Path:
-    """Where copier.yml is: beside hooks/ when imported, cookiecutter's repo when run by it."""
-    here = Path(__file__).resolve().parent.parent
-    if (here / "copier.yml").is_file():
-        return here
-    return Path(TEMPLATE_DIR)
-
-
-def conditional_excludes() -> list[str]:
-    """The ``_exclude`` entries of copier.yml that depend on answers (they hold Jinja).
+def conditional_excludes(answers: dict) -> list[str]:
+    """The ``_exclude`` entries of copier.yml that depend on answers (they hold Jinja): from
+    cookiecutter's context, or, when mlplate imports this module, from copier.yml beside it.
 
     (This file is itself rendered by cookiecutter: it must not spell a Jinja tag.)
     """
+    if "_conditional_excludes" in answers:
+        return list(answers["_conditional_excludes"])
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    text = (_template_dir() / "copier.yml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "copier.yml").read_text(encoding="utf-8")
     return [
         entry for entry in yaml.load(text, Loader=loader)["_exclude"] if "cookiecutter." in entry
     ]
@@ -48,7 +44,7 @@ def paths_to_remove(answers: dict) -> list[str]:
     context = {"cookiecutter": answers}
     removed = [
         rendered
-        for entry in conditional_excludes()
+        for entry in conditional_excludes(answers)
         if (rendered := environment.from_string(entry).render(context).strip())
     ]
     return removed + ALWAYS_REMOVED

@@ -1,9 +1,11 @@
 """Validate the answers before cookiecutter writes anything.
 
 The rules are copier.yml's validators: this hook renders the same Jinja validators
-(copier runs them itself), so copier, cookiecutter and `mlplate new` accept and refuse
-the same answers. Cookiecutter renders this file with Jinja, which fills
-ANSWERS_JSON and TEMPLATE_DIR below; the rest is plain Python. mlplate imports this
+(copier runs them itself), so copier, cookiecutter, cruft and `mlplate new` accept and refuse
+the same answers. cookiecutter.json carries them as private keys (``template_rules``; a test
+keeps them equal to copier.yml), because a hook run by cookiecutter or cruft cannot count on
+finding copier.yml. Cookiecutter renders this file with Jinja, which fills ANSWERS_JSON
+below; the rest is plain Python. mlplate imports this
 module and calls ``answer_errors`` itself. On an invalid answer the hook prints one
 line per problem and exits 1; cookiecutter then removes the half-made project folder.
 """
@@ -16,7 +18,6 @@ from functools import cache
 from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
-TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir }}"""
 TRUE_WORDS = {"true", "yes", "y", "1", "on"}
 
 
@@ -30,11 +31,8 @@ def derive_names(project_name: str) -> tuple[str, str]:
 
 
 def _template_dir() -> Path:
-    """Where copier.yml is: beside hooks/ when imported, cookiecutter's repo when run by it."""
-    here = Path(__file__).resolve().parent.parent
-    if (here / "copier.yml").is_file():
-        return here
-    return Path(TEMPLATE_DIR)
+    """Where copier.yml is when mlplate imports this module: beside hooks/."""
+    return Path(__file__).resolve().parent.parent
 
 
 @cache
@@ -46,28 +44,41 @@ def copier_config(template_dir: Path) -> dict:
     return yaml.load((template_dir / "copier.yml").read_text(encoding="utf-8"), Loader=loader)
 
 
+def template_rules(config: dict) -> dict:
+    """What the hooks need of copier.yml: the validators (name, when, Jinja), the lists they
+    read, and the ``_exclude`` entries that depend on answers. cookiecutter.json holds these."""
+    return {
+        "_validators": [
+            [name, spec.get("when", True), spec["validator"]]
+            for name, spec in config.items()
+            if not name.startswith("_") and isinstance(spec, dict) and "validator" in spec
+        ],
+        "_validator_context": {
+            name: spec.get("default")
+            for name, spec in config.items()
+            if isinstance(spec, dict) and spec.get("when") is False and spec.get("type") == "yaml"
+        },
+        "_conditional_excludes": [
+            entry for entry in config["_exclude"] if "cookiecutter." in entry
+        ],
+    }
+
+
 def answer_errors(answers: dict) -> list[str]:
     """Render every applicable validator of copier.yml; return the messages, one per problem."""
     from jinja2.sandbox import SandboxedEnvironment
 
-    config = copier_config(_template_dir())
+    rules = answers if "_validators" in answers else template_rules(copier_config(_template_dir()))
     environment = SandboxedEnvironment()
-    context = {
-        name: spec.get("default")
-        for name, spec in config.items()
-        if isinstance(spec, dict) and spec.get("when") is False and spec.get("type") == "yaml"
-    }
+    context = dict(rules["_validator_context"])
     context.update(answers)
     errors = []
-    for name, spec in config.items():
-        if name.startswith("_") or not isinstance(spec, dict) or "validator" not in spec:
-            continue
-        when = spec.get("when", True)
+    for _name, when, validator in rules["_validators"]:
         if isinstance(when, str):
             when = environment.from_string(when).render(**context).strip().lower() in TRUE_WORDS
         if not when:
             continue
-        message = environment.from_string(spec["validator"]).render(**context).strip()
+        message = environment.from_string(validator).render(**context).strip()
         if message:
             errors.append(message)
     return errors

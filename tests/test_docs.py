@@ -33,3 +33,11 @@ def test_docs_site_builds_strictly(tmp_path):
     assert result.returncode == 0, result.stderr
     options = (tmp_path / "site" / "options" / "index.html").read_text()
     assert "serving" in options and "python_version" in options
+
+
+def test_cookiecutter_json_carries_copier_yml_s_rules_for_the_hooks():
+    from mlplate.docs import cookiecutter_json
+    from mlplate.template import template_root
+
+    committed = (template_root() / "cookiecutter.json").read_text(encoding="utf-8")
+    assert committed == cookiecutter_json(), "run `python -m mlplate.docs` and commit"

@@ -59,7 +59,7 @@ def test_every_optional_path_names_a_file_of_the_template():
     """A typo in copier.yml's _exclude would silently ship a file: each entry must match."""
     body = template_root() / "{{cookiecutter.__project_slug}}"
     hook = load_hook("post_gen_project")
-    entries = hook.conditional_excludes()
+    entries = hook.conditional_excludes({})
     assert len(entries) >= 9
     for entry in entries:
         pattern = re.search(r"%}(.+?){%", entry).group(1)

@@ -12,7 +12,7 @@ import pytest
 import tomllib
 import yaml
 
-from tests.conftest import render
+from tests.conftest import render, tree
 
 RUFF = str(Path(sys.executable).parent / "ruff")
 
@@ -43,3 +43,27 @@ def parse_data_files(project: Path) -> int:
 @pytest.mark.parametrize("name", ["m", "a-forty-character-project-name-for-format"[:40]])
 def test_generated_code_is_formatted_for_short_and_longest_names(tmp_path, name):
     ruff_passes(render(tmp_path / "p", project_name=name, python_version="3.10"))
+
+
+@pytest.mark.parametrize("engine", ["copier", "cookiecutter"])
+def test_a_runtime_only_release_changes_only_the_runtime_pins(tmp_path, engine):
+    """A release that changes only the runtime reaches a project as its version pins (and the
+    wheel `mlplate update` puts in .mlplate/wheels): no other rendered line names it."""
+    from mlplate import __version__
+    from mlplate.answers import resolve_answers
+    from mlplate.render import RENDERERS
+
+    answers = resolve_answers({"project_name": "demo-model"}, {"serving": "fastapi"})
+    key = "runtime_version" if engine == "copier" else "_runtime_version"
+    RENDERERS[engine](tmp_path / "now", answers)
+    RENDERERS[engine](tmp_path / "next", {**answers, key: "9.9.9"})
+    now, later = tree(tmp_path / "now"), tree(tmp_path / "next")
+    assert now.keys() == later.keys()
+    changed = {path for path in now if now[path] != later[path]}
+    assert changed <= {"pyproject.toml", ".copier-answers.yml"} and "pyproject.toml" in changed
+    before = now["pyproject.toml"].decode().splitlines()
+    after = later["pyproject.toml"].decode().splitlines()
+    differing = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(differing) >= 2  # the project's dependency and the dev extra
+    for old, new in differing:
+        assert "mlplate-runtime" in old and old.replace(__version__, "9.9.9") == new

@@ -1,13 +1,16 @@
 """Pages of mlplate's documentation that are generated from the template itself.
 
-`python -m mlplate.docs` rewrites docs/options.md and docs/project-tree.md; a test
-fails when the committed pages differ from what this module renders.
+`python -m mlplate.docs` rewrites docs/options.md and docs/project-tree.md, and the rules the
+cookiecutter hooks read from cookiecutter.json (copier.yml's validators and conditional
+excludes); tests fail when the committed files differ from what this module renders.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from mlplate.answers import copier_config, questions
 
@@ -77,6 +80,16 @@ def project_tree_markdown() -> str:
     return "\n".join(lines)
 
 
+def cookiecutter_json() -> str:
+    """cookiecutter.json with the hooks' rules as copier.yml has them now."""
+    from mlplate.template import load_hook, template_root
+
+    path = template_root() / "cookiecutter.json"
+    content: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    content.update(load_hook("pre_gen_project").template_rules(copier_config()))
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
 PAGES = {"options.md": options_markdown, "project-tree.md": project_tree_markdown}
 
 
@@ -85,6 +98,9 @@ def main() -> None:
     for name, render in PAGES.items():
         (docs / name).write_text(render())
         print(f"wrote {docs / name}")
+    target = Path(__file__).parents[2] / "cookiecutter.json"
+    target.write_text(cookiecutter_json(), encoding="utf-8")
+    print(f"wrote {target}")
 
 
 if __name__ == "__main__":
