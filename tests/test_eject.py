@@ -56,7 +56,6 @@ def test_a_file_in_the_way_is_never_overwritten(cli, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("generated-projects")
 def test_every_part_ejected_runs_from_the_project_and_passes_make_ci(cli, tmp_path):
     project = new_project(tmp_path)
     for part in PARTS:

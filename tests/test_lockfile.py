@@ -11,7 +11,7 @@ from mlplate import __version__
 from tests.projects import new_project, project_python
 from tests.shell import run
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+pytestmark = pytest.mark.slow
 
 
 def locked_version(lock: str, package: str) -> str:

@@ -18,7 +18,7 @@ from tests.conftest import tree
 from tests.projects import PACKAGE, PROJECT_NAME, SharedEnvironments, commit_all, served
 from tests.shell import run
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+pytestmark = pytest.mark.slow
 LAST_FULL_LAYOUT = "v0.2.27"
 
 

@@ -21,7 +21,7 @@ from tests.projects import (
 )
 from tests.shell import run
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+pytestmark = pytest.mark.slow
 
 CHAMPION_QUERY = """
 import json, mlflow
@@ -251,50 +251,6 @@ def test_pull_request_check_blocks_a_regression_and_reports_an_improvement(tmp_p
     assert "would be promoted to champion" in report
     assert re.search(r"\| \*\*roc_auc\*\* \| 0\.\d{4} \| 0\.\d{4} \| \+0\.\d{4} \|", report)
     assert report in better.stdout
-
-
-def test_regression_task_trains_gates_on_rmse_and_serves_values(tmp_path, environments):
-    """task=regression: metrics, residual plots, a lower-is-better gate, numeric answers."""
-    # Its own package name: the shared environment then holds both projects' editable installs.
-    project = new_project(tmp_path, task="regression", project_name="demo-regression")
-    environments.setup(project)
-    set_params(project, **{"max_iter: 150": "max_iter: 8"})
-    commit_all(project, "A modest baseline")  # committed first: only committed work is promoted
-    run("make", "all", cwd=project)
-    metrics = json.loads((project / "reports" / "metrics.json").read_text())
-    assert set(metrics) == {"rmse", "mae", "r2", "n_test"}
-    assert 0 < metrics["mae"] < metrics["rmse"]
-    assert (project / "reports" / "plots" / "residuals.png").stat().st_size > 0
-    residuals = json.loads((project / "reports" / "plots" / "residuals.json").read_text())
-    assert set(residuals[0]) == {"predicted", "residual"}
-    commit_all(project, "Baseline model")
-
-    run("git", "checkout", "--quiet", "-b", "worse", cwd=project)
-    set_params(project, **{"max_iter: 8": "max_iter: 2"})
-    worse = run("make", "train-report", "BASE=main", cwd=project, check=False)
-    assert worse.returncode != 0
-    report = (project / "reports" / "pr_report.md").read_text()
-    assert "**Gate: failed**" in report
-    assert re.search(r"\| \*\*rmse\*\* \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \|", report)  # higher: worse
-
-    run("git", "checkout", "--quiet", "--", "params.yaml", cwd=project)
-    run("git", "checkout", "--quiet", "main", cwd=project)
-    run("git", "checkout", "--quiet", "-b", "better", cwd=project)
-    set_params(project, **{"max_iter: 8": "max_iter: 150"})
-    run("make", "train-report", "BASE=main", cwd=project)
-    report = (project / "reports" / "pr_report.md").read_text()
-    assert "**Gate: passed**" in report
-    assert re.search(r"\| \*\*rmse\*\* \| [\d.]+ \| [\d.]+ \| -[\d.]+ \|", report)  # lower: better
-    # Trained from uncommitted params (a branch before merge): promoted only on request.
-    run("make", "register", cwd=project)
-    promotion = json.loads((project / "reports" / "promotion.json").read_text())
-    assert not promotion["promote"] and "uncommitted" in promotion["reason"]
-    assert promotion["reason"].startswith("rmse falls by ")
-    run("make", "register", "ALLOW_UNCOMMITTED=1", cwd=project)
-    promotion = json.loads((project / "reports" / "promotion.json").read_text())
-    assert promotion["promote"] and promotion["metric"] == "rmse"
-    assert promotion["candidate"] < promotion["champion"]
-    assert serve_and_predict(project)["champion"]["version"] == "2"
 
 
 def test_monitor_is_green_on_a_fresh_project_and_alarms_on_simulated_drift(golden):

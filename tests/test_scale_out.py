@@ -32,7 +32,7 @@ from tests.projects import (
 from tests.shell import project_env, run
 from tests.test_project_pipeline import serve_and_predict
 
-pytestmark = [pytest.mark.slow, pytest.mark.servers, pytest.mark.xdist_group("scale-out")]
+pytestmark = [pytest.mark.slow, pytest.mark.servers]
 
 BUCKET = "team-ml-data"
 # Credentials come only from the environment, as in CI; moto accepts any.

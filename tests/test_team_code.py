@@ -15,7 +15,7 @@ from tests.projects import PACKAGE, SharedEnvironments, commit_all, new_project,
 from tests.shell import run
 from tests.test_project_pipeline import serve_and_predict
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+pytestmark = pytest.mark.slow
 
 LIGHTGBM_MODEL = '''"""The estimator: LightGBM."""
 

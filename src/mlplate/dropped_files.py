@@ -25,7 +25,7 @@ from typing import Any
 from mlplate import __version__
 from mlplate.answers_file import read_project_answers, recorded_answers
 from mlplate.errors import MlplateError
-from mlplate.git import git_bytes
+from mlplate.git import git, git_bytes
 from mlplate.reference import render_release
 
 # Where a change to a plumbing module of the full layout (v0.2.27 and before) belongs now.
@@ -169,7 +169,10 @@ def settle_dropped_files(
         dropped = sorted(_rendered_files(old) - _rendered_files(new))
         kept: list[KeptFile] = []
         by_part: dict[str, dict[str, tuple[str, str]]] = {}
+        moved = _moved_by_migration(project)
         for relative in dropped:
+            if relative in moved:  # a migration renamed it; the merge carried the team's edit
+                continue
             committed = _committed(project, relative)
             if committed is None:
                 continue
@@ -195,6 +198,18 @@ def settle_dropped_files(
                 (project / relative).unlink(missing_ok=True)
             kept += _eject_with_changes(project, package, part, changed, work)
     return sorted(kept, key=lambda item: item.path)
+
+
+def _moved_by_migration(project: Path) -> set[str]:
+    """Files a migration renamed (`git mv`, staged), relative to the project."""
+    renames = git(
+        "diff", "--cached", "-M", "--name-status", "--relative", "HEAD", "--", ".", cwd=project
+    )
+    return {
+        fields[1]
+        for fields in (row.split("\t") for row in renames.splitlines())
+        if fields[0].startswith("R") and len(fields) == 3
+    }
 
 
 def _remove_empty_parents(folder: Path, project: Path) -> None:

@@ -11,8 +11,12 @@ online store. Where the registry and online store live is Feast's own feature_st
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -27,6 +31,41 @@ if TYPE_CHECKING:
     from feast import Entity, FeatureStore, FeatureView
 
 TIMESTAMP = "event_timestamp"
+
+
+@contextmanager
+def _typeguard_off() -> Iterator[None]:
+    """Make typeguard's @typechecked a no-op while feast loads.
+
+    feast decorates a few hundred functions with it, and each is parsed, rewritten and
+    recompiled at import: about 5 s in every process that reads the store (training,
+    evaluation, the app). typeguard means these checks for development, not production (they
+    are off under `python -O`); the runtime's calls into feast are covered by its own tests.
+    """
+    try:
+        import typeguard
+    except ImportError:  # a feast without typeguard: nothing to switch off
+        yield
+        return
+    original = typeguard.typechecked
+
+    def passthrough(target: Any = None, **_options: Any) -> Any:
+        return target if target is not None else (lambda function: function)
+
+    typeguard.typechecked = passthrough  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        typeguard.typechecked = original
+
+
+def _feast() -> Any:
+    """The feast package, imported without typeguard's instrumentation (see above)."""
+    if "feast" not in sys.modules:
+        with _typeguard_off():
+            for module in ("feast", "feast.feature_store", "feast.types"):
+                importlib.import_module(module)
+    return sys.modules["feast"]
 
 
 def _params(settings: Settings) -> FeatureStoreParams:
@@ -59,16 +98,17 @@ def feature_refs(contract: Contract) -> list[str]:
 
 def open_store(settings: Settings) -> FeatureStore:
     """The project's store, configured by feature_store.yaml in the repository folder."""
-    from feast import FeatureStore
-
+    feast = _feast()
     repo = settings.path(_params(settings).repo_path)
     if not (repo / "feature_store.yaml").is_file():
         raise ProjectError(f"{repo / 'feature_store.yaml'} does not exist")
-    return FeatureStore(repo_path=str(repo))
+    with _typeguard_off():  # the store loads its providers' modules now
+        return feast.FeatureStore(repo_path=str(repo))
 
 
 def definitions(settings: Settings) -> tuple[Entity, FeatureView]:
     """The entity and feature view the contract describes."""
+    _feast()
     from feast import Entity, FeatureView, Field, FileSource, ValueType
     from feast.types import Float64, String
 
