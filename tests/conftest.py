@@ -66,7 +66,7 @@ SCOPE_SECONDS = {
     "tests/test_build_matrix.py::TestFirstHalf": 330,
     "tests/test_build_matrix.py::TestSecondHalf": 330,
     "tests/test_project_pipeline.py": 300,
-    "tests/test_migration.py": 120,
+    "tests/test_catch_up.py": 200,
     "tests/test_scale_out.py": 120,
     "tests/test_team_code.py": 110,
     "tests/test_eject.py": 90,
@@ -95,7 +95,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect the time of every test that builds and runs a generated project."""
     building = (
         "test_project_pipeline.py",
-        "test_migration.py",
+        "test_catch_up.py",
         "test_team_code.py",
         "test_eject.py",
         "test_build_matrix.py",

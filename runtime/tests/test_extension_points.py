@@ -278,3 +278,27 @@ def test_a_monitoring_check_that_breaks_the_contract_gets_one_line(
     team(checks=source)
     with pytest.raises(ProjectError, match=message):
         run_monitoring(monitored)
+
+
+def test_the_previous_form_of_add_features_works_for_a_release_with_a_warning(
+    settings, sample, team, monkeypatch
+):
+    from support import PROJECT_ROOT
+
+    monkeypatch.setenv("PIPELINE_ROOT", str(PROJECT_ROOT))  # where its params.yaml is
+    first = settings.contract.numeric_features[0]
+    team(
+        features=f"""
+        DERIVED_FEATURES = {{"doubled": "numeric"}}
+
+        def add_features(frame, contract):  # the v0.2.27 form
+            assert contract.target
+            return frame.assign(doubled=frame[{first!r}] * 2)
+        """
+    )
+    with pytest.warns(
+        FutureWarning, match=r"add_features\(frame, contract\) is the form of v0.2.27"
+    ):
+        run_pipeline(settings, sample)
+    fitted = load_model_file(settings.path(settings.params.train.model_path), settings)
+    assert "doubled" in fitted.named_steps["preprocess"].transformers_[0][2]

@@ -53,6 +53,9 @@ class Question:
             if word in FALSE_WORDS:
                 return False
             raise MlplateError(f"{self.name}={raw!r} is not a yes/no value; use true or false")
+        if raw is None or isinstance(raw, (list, dict, tuple, set)):
+            kind = "no value" if raw is None else f"a {type(raw).__name__}"
+            raise MlplateError(f"{self.name} must be one {self.type} value, not {kind}")
         value = str(raw)
         if self.choices and value not in self.choices:
             options = ", ".join(str(choice) for choice in self.choices)
@@ -130,8 +133,10 @@ def parse_answers_text(text: str, origin: str) -> dict[str, Any]:
     """Parse YAML answers (a mapping); ``origin`` names where they came from in errors."""
     import yaml
 
+    from mlplate.safe_yaml import load_yaml
+
     try:
-        loaded = yaml.safe_load(text)
+        loaded = load_yaml(text, origin=origin, fix="fix it or pass answers with --data")
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

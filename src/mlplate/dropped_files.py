@@ -1,5 +1,6 @@
 """Files a release stops rendering: an update deletes the ones the team never changed and keeps,
-and names, the ones it did.
+and names, the ones it did (and, crossing the thin layout, the Makefile keeps the team's own
+targets: see makefile_split).
 
 copier merges a file that leaves the template as a deletion whatever the team did to it (the
 team's edit is lost without a word), and keeps a file the template starts to exclude for the
@@ -26,6 +27,7 @@ from mlplate import __version__
 from mlplate.answers_file import read_project_answers, recorded_answers
 from mlplate.errors import MlplateError
 from mlplate.git import git, git_bytes
+from mlplate.makefile_split import carry_team_targets
 from mlplate.reference import render_release
 
 # Where a change to a plumbing module of the full layout (v0.2.27 and before) belongs now.
@@ -166,6 +168,7 @@ def settle_dropped_files(
         new = render_release(
             after, resolve_answers(recorded_answers(after)), to_version, work / "new"
         )
+        carry_team_targets(project, old, new, _committed(project, "Makefile"), from_version)
         dropped = sorted(_rendered_files(old) - _rendered_files(new))
         kept: list[KeptFile] = []
         by_part: dict[str, dict[str, tuple[str, str]]] = {}

@@ -9,6 +9,7 @@ records it in the project as PRESET_FILE, which `update` and `check` respect;
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from mlplate.source import check_source
 PRESET_FILE = ".mlplate-preset.yml"
 # Answers that describe one project, not a team standard: never exported.
 PROJECT_SPECIFIC = ("project_name", "description")
-FETCH_TIMEOUT_SECONDS = 10
+FETCH_TIMEOUT_SECONDS = 10  # in all, not per read
+MAX_PRESET_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,36 @@ def fetch_preset(location: str) -> Preset:
 
     try:
         with urllib.request.urlopen(location, timeout=FETCH_TIMEOUT_SECONDS) as response:
-            text = response.read().decode("utf-8")
+            text = _read_bounded(response, location).decode("utf-8")
     except (urllib.error.URLError, OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "reason", None) or error
         raise MlplateError(f"cannot fetch preset {location}: {reason}") from None
     return parse_preset(text, location)
+
+
+def _read_bounded(response: Any, location: str) -> bytes:
+    """The body, read within FETCH_TIMEOUT_SECONDS in all and up to MAX_PRESET_BYTES: a server
+    that trickles or floods is refused in one line rather than waited on."""
+    deadline = time.monotonic() + FETCH_TIMEOUT_SECONDS
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > MAX_PRESET_BYTES:
+        raise MlplateError(
+            f"cannot fetch preset {location}: it is {int(declared):,} bytes; a preset is at "
+            f"most {MAX_PRESET_BYTES:,}"
+        )
+    body = bytearray()
+    while chunk := response.read1(65536):
+        body += chunk
+        if len(body) > MAX_PRESET_BYTES:
+            raise MlplateError(
+                f"cannot fetch preset {location}: more than {MAX_PRESET_BYTES:,} bytes; a preset "
+                "is a few lines of YAML"
+            )
+        if time.monotonic() > deadline:
+            raise MlplateError(
+                f"cannot fetch preset {location}: not complete after {FETCH_TIMEOUT_SECONDS} s"
+            )
+    return bytes(body)
 
 
 def enforce_locks(preset: Preset, overrides: Mapping[str, Any], *, origin: str) -> None:

@@ -19,6 +19,10 @@ change is a new version of the same registered model.
 
 from __future__ import annotations
 
+import inspect
+import os
+import warnings
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -90,7 +94,7 @@ def derive(typed: pd.DataFrame, derived: dict[str, FeatureKind]) -> pd.DataFrame
     if not derived:
         return typed
     module = team_module("features")
-    out = module.add_features(typed.copy()) if module is not None else None
+    out = _call_add_features(module.add_features, typed.copy()) if module is not None else None
     if not isinstance(out, pd.DataFrame) or len(out) != len(typed):
         raise ProjectError(
             "features.py: add_features(frame) must return the frame, one row per row"
@@ -110,6 +114,35 @@ def derive(typed: pd.DataFrame, derived: dict[str, FeatureKind]) -> pd.DataFrame
             text = category_text(values)
             result[name] = text.astype(object).where(text.notna(), np.nan)
     return result.replace([np.inf, -np.inf], np.nan)
+
+
+# The previous forms of the contract with features.py, accepted (with a warning) for at least
+# one release after it changed; see "Extension points" in docs/runtime.md.
+OLD_ADD_FEATURES = (
+    "features.py: add_features(frame, contract) is the form of v0.2.27 and before; since "
+    "v0.2.31 it is add_features(frame), the frame holding the contract's columns typed. Drop "
+    "the contract argument: the old form is accepted until v0.3.0"
+)
+
+
+def _call_add_features(function: Any, frame: pd.DataFrame) -> Any:
+    """The project's add_features on ``frame``, in its current form or the previous one."""
+    try:
+        parameters = [
+            parameter
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.default is inspect.Parameter.empty
+            and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):  # no signature to read: call it the current way
+        parameters = []
+    if len(parameters) == 2:
+        from mlplate_runtime.config import load_settings
+
+        warnings.warn(OLD_ADD_FEATURES, FutureWarning, stacklevel=2)
+        root = Path(os.environ.get("PIPELINE_ROOT") or ".")  # in a pipeline image: the project
+        return function(frame, load_settings(root / "params.yaml").contract)
+    return function(frame)
 
 
 class ProjectInputs(TransformerMixin, BaseEstimator):  # type: ignore[misc]
