@@ -133,3 +133,46 @@ def test_ingest_takes_a_valid_drop_and_refuses_a_bad_one_without_touching_the_da
     wrong.write_text("{}")
     with pytest.raises(ProjectError, match="deliver the drop in the same format"):
         ingest_drop(settings, wrong)
+
+
+def test_a_symlink_in_data_raw_is_refused_and_never_tracked(project, tmp_path):
+    import subprocess
+    import sys
+
+    from mlplate_runtime.data.versioning import dvc_add
+
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=project, check=True)
+    raw = project / "data" / "raw"
+    raw.mkdir()
+    (raw / "real.csv").write_text("a,b\n1,2\n")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\n")
+    (raw / "extra.csv").symlink_to(secret)
+    settings = load_settings(project / "params.yaml")
+    with pytest.raises(ProjectError, match=r"extra.csv is a symbolic link; DVC would track"):
+        dvc_add(settings, raw)
+    assert not (project / "data" / "raw.dvc").exists()
+    # use-data writes through no link either: the folder is refused before anything changes
+    before = _unchanged(project)
+    source = _table(tmp_path, x=list(range(50)), y=[0, 1] * 25)
+    with pytest.raises(ProjectError, match="is a symbolic link"):
+        use_data(settings, source, target="y")
+    assert _unchanged(project) == before and secret.read_text() == "password\n"
+
+
+def test_an_interrupted_adoption_changes_nothing(project, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=project, check=True)
+    before = _unchanged(project)
+    source = _table(tmp_path, x=list(range(50)), y=[0, 1] * 25)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # the copy stops half way (Ctrl-C, a full disk)
+
+    monkeypatch.setattr(shutil, "copyfile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        use_data(load_settings(project / "params.yaml"), source, target="y")
+    assert _unchanged(project) == before  # no contract, params or card for data not there
+    assert not list((project / "data" / "raw").glob("*"))  # no partial file left

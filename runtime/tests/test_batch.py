@@ -207,3 +207,28 @@ def test_monitoring_reads_a_scored_batch_as_its_current_data(settings, champion,
     summary = run_monitoring(settings, current=output)
     assert summary["current_source"] == str(output) and summary["n_current"] == len(sample)
     assert summary["schema_problems"] == [] and not summary["alarm"]  # the training sample
+
+
+def test_csv_outputs_neutralise_formulas_and_each_row_names_only_its_own_values(
+    module_settings, champion, sample, tmp_path
+):
+    contract = module_settings.contract
+    category = contract.categorical_features[0]
+    frame = sample.head(6).astype(object)
+    frame.loc[frame.index[1], category] = '=HYPERLINK("http://evil.example","x")'
+    frame.loc[frame.index[2], category] = "@SUM(A1:A9)"
+    frame.loc[frame.index[3], category] = "+1"
+    source = tmp_path / "records.csv"
+    frame.to_csv(source, index=False)
+    result = batch.predict_batch(module_settings, source, tmp_path / "out.csv")
+    assert result.rejected == 3
+    rejected = pd.read_csv(result.rejected_path, dtype=str, keep_default_na=False)
+    cells = rejected[category].tolist()
+    assert cells == ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1:A9)", "'+1"]
+    for row, problem in zip(cells, rejected["problems"], strict=True):
+        own = row.removeprefix("'")
+        assert problem.count("unknown category") == 1 and repr(own)[:-1] in problem.strip("'")
+        others = [cell.removeprefix("'") for cell in cells if cell != row]
+        assert not any(other in problem for other in others)  # never another row's value
+    for cell in rejected.to_numpy().ravel():
+        assert not str(cell).startswith(("=", "+", "-", "@")), cell

@@ -22,3 +22,10 @@ def test_ruff_lint_and_format_pass():
 
 def test_mypy_passes():
     check(str(TOOLS / "mypy"))
+
+
+def test_the_code_passes_ruff_for_every_python_a_project_may_target():
+    """Ejected parts are linted by the project's ruff, whose target is the project's Python
+    (3.10 to 3.13): rules such as UP041 differ by version."""
+    for version in ("py311", "py312", "py313"):
+        check(str(TOOLS / "ruff"), "check", "--target-version", version, "src")

@@ -7,13 +7,17 @@ never changes what the command that raised the alert decided, nor its exit code.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
+
+from mlplate_runtime.redact import redact
 
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 
@@ -42,6 +46,11 @@ def send_alert(
     if not url.startswith(("https://", "http://")):
         _warn(f"{WEBHOOK_ENV} is not an http(s) URL")
         return False
+    if any(character.isspace() or ord(character) < 32 for character in url) or not (
+        urllib.parse.urlsplit(url).hostname
+    ):
+        _warn(f"{WEBHOOK_ENV} is not a valid URL (https://host/path, no spaces); fix the secret")
+        return False
     body = json.dumps(alert_payload(project, event, message, details)).encode()
     headers = {"Content-Type": "application/json"}
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
@@ -50,8 +59,9 @@ def send_alert(
             return True
     except urllib.error.HTTPError as error:
         _warn(f"the webhook answered {error.code}")
-    except (urllib.error.URLError, OSError) as error:
-        _warn(f"the webhook cannot be reached ({getattr(error, 'reason', error)})")
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        reason = redact(str(getattr(error, "reason", error)))
+        _warn(f"the webhook cannot be reached ({reason})")
     return False
 
 

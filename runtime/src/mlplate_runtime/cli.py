@@ -44,7 +44,9 @@ def stage(function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         except ProjectError as error:
-            typer.secho(f"error: {error}", fg="red", err=True)
+            from mlplate_runtime.redact import redact
+
+            typer.secho(f"error: {redact(str(error))}", fg="red", err=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -361,12 +363,12 @@ def monitor(
     )
     for warning in summary["warnings"]:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
-    for check in summary["checks"]:
+    for check in summary.get("checks", []):
         typer.echo(
             f"check {check['name']}: {check['value']:.4g}{' (alarm)' if check['alarm'] else ''}"
         )
     if summary["alarm"]:
-        drifted = ", ".join(summary["drifted_features"] + summary["failed_checks"])
+        drifted = ", ".join(summary["drifted_features"] + summary.get("failed_checks", []))
         typer.secho(f"drift alarm: {drifted}", fg="red", err=True)
         _alert(
             settings,

@@ -12,10 +12,11 @@ import json
 import logging
 import logging.config
 import os
-from datetime import datetime, timezone
+import time
 from typing import Any
 
 from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.redact import redact
 
 LEVEL_VARIABLE = "MLPLATE_LOG_LEVEL"
 FORMAT_VARIABLE = "MLPLATE_LOG_FORMAT"
@@ -37,12 +38,11 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
-                timespec="milliseconds"
-            ),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}+00:00",
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         access = record.name == "uvicorn.access" and isinstance(record.args, tuple)
         if access and len(record.args) == 5:  # type: ignore[arg-type]
@@ -53,8 +53,15 @@ class JsonLines(logging.Formatter):
             {key: value for key, value in vars(record).items() if key not in _RECORD_FIELDS}
         )
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
+
+
+class RedactedText(logging.Formatter):
+    """The text format, with credentials in URLs redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def _choice(variable: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -97,7 +104,7 @@ def config(*, default_level: str, default_format: str, server: bool = False) -> 
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "text": {"format": "%(levelname)s %(name)s: %(message)s"},
+            "text": {"()": RedactedText, "fmt": "%(levelname)s %(name)s: %(message)s"},
             "json": {"()": JsonLines},
         },
         "handlers": {"stderr": handler},

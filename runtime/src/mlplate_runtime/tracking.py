@@ -25,8 +25,11 @@ def require_server(uri: str, timeout: float = 5.0) -> None:
         return  # it answered (perhaps asking for credentials): reachable
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        from mlplate_runtime.redact import redact
+
         raise ProjectError(
-            f"MLflow server {uri} is not reachable ({reason}); start it (`make mlflow-server`) "
+            f"MLflow server {redact(uri)} is not reachable ({redact(str(reason))}); start it "
+            "(`make mlflow-server`) "
             "or point MLFLOW_TRACKING_URI at a running one"
         ) from None
 

@@ -7,6 +7,7 @@ infinite value, a single class) stops with one message and changes nothing.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from mlplate_runtime.data.contract import (
 from mlplate_runtime.data.infer import infer_contract, infer_task
 from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_table
 from mlplate_runtime.data.prepare import MIN_ROWS
-from mlplate_runtime.data.versioning import dvc_add
+from mlplate_runtime.data.versioning import dvc_add, refuse_links
 from mlplate_runtime.errors import DataValidationError, ProjectError
 from mlplate_runtime.params_file import set_values
 
@@ -136,13 +137,21 @@ def use_data(
     old_raw = settings.path(settings.params.data.raw_path)
     registered = f"{settings.params.mlflow.experiment}-{name}"
 
+    # The data first, whole (a copy beside it, renamed into place): an interrupted adoption
+    # leaves the project as it was, never a truncated file or a card for data not there.
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    refuse_links(destination.parent)
+    if source.resolve() != destination.resolve():
+        staged = destination.with_name(f".{destination.name}.adopting")
+        try:
+            shutil.copyfile(source, staged)
+            os.replace(staged, destination)
+        finally:
+            staged.unlink(missing_ok=True)
     notes_path = settings.path(MODEL_CARD_NOTES)
     if settings.contract.example and notes_path.exists():  # the example's text fits no other data
         notes_path.write_text(model_card_notes(contract))
         notes.append(f"{MODEL_CARD_NOTES}: write the intended use and limitations of this model")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if source.resolve() != destination.resolve():
-        shutil.copyfile(source, destination)
     if (
         settings.contract.example
         and old_raw.exists()

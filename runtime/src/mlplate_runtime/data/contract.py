@@ -203,6 +203,7 @@ class Failure:
     reason: str  # "values above 100"
     rows: pd.Series  # True where the row breaks it
     detail: str = ""  # said after the lines: "; allowed: [...]"
+    each: str = ""  # the reason for one row, "{value}" its own value (default: ``reason``)
 
     def message(self) -> str:
         """'column 'age': values above 100 at lines 7, 9 and 3 more'."""
@@ -242,7 +243,15 @@ def _category_failures(
     rows = pd.Series(False, index=values.index)
     rows[unknown[unknown].index] = True
     found = sorted(set(text[unknown].astype(str)))[:MAX_LINES_SHOWN]
-    return [Failure(name, f"unknown categories {found}", rows, f"; allowed: {list(allowed)}")]
+    return [
+        Failure(
+            name,
+            f"unknown categories {found}",
+            rows,
+            f"; allowed: {list(allowed)}",
+            each="unknown category {value}",
+        )
+    ]
 
 
 def _boolean_failures(name: str, values: pd.Series, missing: pd.Series) -> list[Failure]:
@@ -283,8 +292,13 @@ def row_problems(frame: pd.DataFrame, contract: Contract, columns: Iterable[str]
     for name in columns:
         spec = contract.columns[name]
         for failure in column_failures(name, spec, frame[name]):
-            said = f"{name}: {failure.reason}"
             rows = failure.rows.to_numpy(dtype=bool)
+            if failure.each:  # each row names its own value, never another row's
+                prefix, template = f"{name}: ", failure.each
+                own = category_text(frame[name][rows]).map(repr)
+                said = prefix + own.map(lambda value, form=template: form.format(value=value))
+            else:
+                said = pd.Series(f"{name}: {failure.reason}", index=frame.index[rows])
             problems[rows] = (problems[rows] + "; " + said).str.removeprefix("; ")
     return problems
 

@@ -27,8 +27,22 @@ def pointer_path(settings: Settings) -> Path:
     return folder.with_name(f"{folder.name}.dvc")
 
 
+def refuse_links(folder: Path) -> None:
+    """Refuse a symbolic link or a special file (FIFO, device, socket) under ``folder``: DVC
+    would store what a link points to (any file the user can read) and push it to the remote."""
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_symlink():
+            raise ProjectError(
+                f"{path} is a symbolic link; DVC would track and push the file it points to. "
+                "Replace it with a copy of the data, or remove it"
+            )
+        if not (path.is_file() or path.is_dir()):
+            raise ProjectError(f"{path} is not a regular file; remove it from {folder}")
+
+
 def dvc_add(settings: Settings, folder: Path) -> None:
-    """Track ``folder`` with DVC (writes its pointer and caches the files)."""
+    """Track ``folder`` with DVC (writes its pointer and caches the files); links refused."""
+    refuse_links(folder)
     result = subprocess.run(
         [sys.executable, "-m", "dvc", "add", "--quiet", str(folder.relative_to(settings.root))],
         cwd=settings.root,

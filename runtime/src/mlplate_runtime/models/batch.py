@@ -68,6 +68,35 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ' (OWASP's rule for
+    CSV injection): a CSV output opened in Excel or Sheets shows them as text."""
+    out = frame
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        formula = np.fromiter(
+            (isinstance(cell, str) and cell.startswith(FORMULA_STARTS) for cell in values),
+            dtype=bool,
+            count=len(values),
+        )
+        if formula.any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = values.astype(object).where(~formula, "'" + values.astype(str))
+    header = [
+        f"'{name}" if isinstance(name, str) and name.startswith(FORMULA_STARTS) else name
+        for name in out.columns
+    ]
+    if header != list(out.columns):
+        out = out.set_axis(header, axis=1)
+    return out
+
+
 class _AtomicTable:
     """A CSV or Parquet file written chunk by chunk beside its target, renamed into place."""
 
@@ -94,7 +123,8 @@ class _AtomicTable:
                 )
             self._writer.write_table(table)
         else:
-            frame.to_csv(self.temporary, mode="a", header=self._writer is None, index=False)
+            neutralized = neutralize_formulas(frame)
+            neutralized.to_csv(self.temporary, mode="a", header=self._writer is None, index=False)
             self._writer = True
         self.rows += len(frame)
 

@@ -77,7 +77,10 @@ def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel
     import mlflow.sklearn
 
     if uri is None or uri.startswith(("models:/", "runs:/")):
+        from mlplate_runtime.tracking import require_server
+
         require_store(settings.tracking_uri)
+        require_server(settings.tracking_uri)  # one line in seconds, not MLflow's retries
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     name = settings.params.mlflow.registered_model

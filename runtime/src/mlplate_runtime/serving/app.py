@@ -8,6 +8,7 @@ including one the model cannot score, is a 4xx that names the problem (see servi
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -102,10 +103,16 @@ def invocations_body(limit: int) -> dict[str, Any]:
     }
 
 
+# How long start-up waits for the first load before listening anyway: a slow or unreachable
+# tracking store must not keep /health silent (the load goes on in the background).
+STARTUP_WAIT_SECONDS = 10.0
+
+
 def _lifespan(state: ServingState, settings: Settings, loader: Loader) -> Any:
     """Start the prediction log and load the model, retrying with backoff until it loads."""
 
-    async def load_until_ready() -> None:
+    async def load_until_ready(first: asyncio.Future[None]) -> None:
+        await first
         delay = state.serving.load_retry_seconds
         while state.champion is None:
             await asyncio.sleep(delay)
@@ -115,8 +122,14 @@ def _lifespan(state: ServingState, settings: Settings, loader: Loader) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.logger.start()
-        state.load(settings, loader)
-        retrying = asyncio.create_task(load_until_ready())
+        first = asyncio.ensure_future(asyncio.to_thread(state.load, settings, loader))
+        loaded, _ = await asyncio.wait({first}, timeout=STARTUP_WAIT_SECONDS)
+        if not loaded:
+            state.not_ready_reason = "the model is still loading (is the tracking store slow?)"
+            logging.getLogger(__name__).warning(
+                "listening before the model loaded: %s", state.not_ready_reason
+            )
+        retrying = asyncio.create_task(load_until_ready(first))
         yield
         retrying.cancel()
         state.logger.stop()
@@ -239,6 +252,10 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the model loads at start-up (readiness reports any failure)."""
     configure_server_once()
+    # The app retries a failed load itself (with backoff): MLflow's own retries, minutes long
+    # by default, would only keep a load of an unreachable store hanging.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     settings = settings or load_settings()
     serving = serving or load_serving_settings(settings)
     state = ServingState(serving, classification=task_for(settings).name != "regression")

@@ -41,7 +41,11 @@ class ServingState:
         try:
             self.champion, self.challenger = loader(settings, self.serving)
         except Exception as error:
-            self.not_ready_reason = f"cannot load the model: {type(error).__name__}: {error}"
+            from mlplate_runtime.redact import redact
+
+            self.not_ready_reason = redact(
+                f"cannot load the model: {type(error).__name__}: {error}"
+            )
             log.warning("not ready: %s (retrying)", self.not_ready_reason)
             return
         # The model's objects live as long as the process: keep them out of the garbage
