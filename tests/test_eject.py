@@ -1,16 +1,13 @@
 """`mlplate eject PART`: the project takes over one part of the runtime, which then imports the
-project's copy; every part offered passes the project's own `make ci` once ejected."""
+project's copy (test_catch_up ejects every part offered and runs the project's `make ci`)."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from mlplate import __version__
-from mlplate.eject import PARTS, ejected_parts
-from tests.projects import PACKAGE, SharedEnvironments, commit_all, new_project, project_python
-from tests.shell import run
+from mlplate.eject import ejected_parts
+from tests.projects import PACKAGE, commit_all, new_project
 from tests.test_update_check_policy import one_error
 
 
@@ -53,21 +50,3 @@ def test_a_file_in_the_way_is_never_overwritten(cli, tmp_path):
     one_error(cli("eject", "report", str(project)), 1, "report.py exists; move it away")
     assert mine.read_text() == "# the team's own report\n"
     assert ejected_parts(project) == []
-
-
-@pytest.mark.slow
-def test_every_part_ejected_runs_from_the_project_and_passes_make_ci(cli, tmp_path):
-    project = new_project(tmp_path)
-    for part in PARTS:
-        assert cli("eject", part, str(project)).exit_code == 0
-    commit_all(project, "eject every part")
-    SharedEnvironments().setup(project)
-    modules = {part: f"mlplate_runtime.{part}" for part in PARTS}
-    where = project_python(
-        project,
-        "import importlib, json; print(json.dumps({p: importlib.import_module(m).__file__ "
-        f"for p, m in {json.dumps(modules)}.items()}}))",
-    )
-    for part, path in where.items():
-        assert path.startswith(str(project / "src" / PACKAGE / part)), (part, path)
-    run("make", "ci", cwd=project)
