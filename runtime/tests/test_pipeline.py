@@ -227,3 +227,48 @@ def test_a_metric_that_is_not_a_number_stops_evaluation_and_registration(setting
     settings.path(params.evaluate.metrics_path).write_text(json.dumps({"roc_auc": float("nan")}))
     with pytest.raises(ProjectError, match="nothing registered"):
         register(settings, allow_uncommitted=True)
+
+
+def test_a_model_that_is_not_what_dvc_lock_records_is_never_registered(settings, sample):
+    """A stage run outside DVC (or killed mid-way) leaves a model that dvc.lock and the
+    metrics do not describe: registering it would log another model's score."""
+    import hashlib
+
+    import yaml
+    from mlflow import MlflowClient
+
+    run_pipeline(settings, sample)
+    params = settings.params
+    outs = {
+        "train": params.train.model_path,
+        "evaluate": params.evaluate.metrics_path,
+    }
+    lock = {
+        "schema": "2.0",
+        "stages": {
+            stage: {
+                "cmd": f"demo {stage}",
+                "outs": [
+                    {
+                        "path": path.as_posix(),
+                        "hash": "md5",
+                        "md5": hashlib.md5(
+                            settings.path(path).read_bytes(), usedforsecurity=False
+                        ).hexdigest(),
+                    }
+                ],
+            }
+            for stage, path in outs.items()
+        },
+    }
+    (settings.root / "dvc.lock").write_text(yaml.safe_dump(lock))
+    model = settings.path(params.train.model_path)
+    model.write_bytes(model.read_bytes() + b"\n")  # retrained outside the pipeline
+    with pytest.raises(
+        ProjectError, match=r"model.skops is not what dvc.lock records for stage 'train'"
+    ):
+        register(settings, allow_uncommitted=True)
+    name = params.mlflow.registered_model
+    assert MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'") == []
+    model.write_bytes(model.read_bytes()[:-1])  # back to what the lock records
+    assert register(settings, allow_uncommitted=True)["promote"]

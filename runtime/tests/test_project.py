@@ -60,3 +60,51 @@ def test_without_a_project_the_runtime_runs_on_its_own(installed, tmp_path, monk
     assert project.current_project().package is None
     assert project.command_name() == project.RUNTIME_COMMAND
     assert project.team_module("features") is None
+
+
+# What only the team can choose: its data, names, the metric and its thresholds, the estimator
+# and its search space. Everything else params.yaml holds has the same default in code.
+TEAM_CHOICES = (
+    "data.raw_path",
+    "model.",
+    "evaluate.primary_metric",
+    "promotion.min_delta",
+    "promotion.max_regression",
+    "mlflow.experiment",
+    "mlflow.registered_model",
+    "tune.space",
+    "feature_store.",
+)
+
+
+def _leaves(section: dict, prefix: str = ""):
+    for key, value in section.items():
+        if isinstance(value, dict) and value and not key.startswith("model."):
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+@pytest.mark.parametrize("project", ["classification", "regression"])
+def test_every_setting_but_the_teams_choices_has_its_default_in_code(project):
+    """A release adds a params.yaml line only when a team must choose: a new setting comes
+    with its default in code, the value params.yaml is generated with."""
+    import copy
+
+    import yaml
+
+    from mlplate_runtime.config import Params
+    from support import PROJECTS
+
+    raw = yaml.safe_load((PROJECTS / project / "params.yaml").read_text())
+    full = Params.model_validate(raw).model_dump(mode="json")
+    for leaf in _leaves(raw):
+        if leaf.startswith(TEAM_CHOICES):
+            continue
+        *parents, name = leaf.split(".")
+        trimmed = copy.deepcopy(raw)
+        section = trimmed
+        for key in parents:
+            section = section[key]
+        del section[name]
+        assert Params.model_validate(trimmed).model_dump(mode="json") == full, leaf

@@ -42,14 +42,17 @@ class Section(BaseModel):
 RAW_DIR = Path("data/raw")  # the folder DVC tracks (data/raw.dvc) and dvc.yaml depends on
 
 
+# Every setting has its default here, the value params.yaml is generated with, except the
+# team's choices (the dataset, the metric and its thresholds, names, the tuning space): a
+# release that adds a setting adds a line to params.yaml only when a team must choose it.
 class DataParams(Section):
     raw_path: Path
-    contract_path: Path
-    example_rows: int = Field(gt=0)
-    test_size: float = Field(gt=0, lt=1)
-    validation_report: Path
-    prepared_dir: Path
-    features_dir: Path
+    contract_path: Path = Path("data/contract.yaml")
+    example_rows: int = Field(default=5000, gt=0)
+    test_size: float = Field(default=0.2, gt=0, lt=1)
+    validation_report: Path = Path("reports/validation.json")
+    prepared_dir: Path = Path("data/prepared")
+    features_dir: Path = Path("data/features")
 
     @field_validator("raw_path")
     @classmethod
@@ -94,31 +97,31 @@ class ModelParams(BaseModel):
 
 
 class TrainParams(Section):
-    model_path: Path
-    run_info_path: Path
+    model_path: Path = Path("models/model.skops")
+    run_info_path: Path = Path("reports/train_run.json")
 
 
 class EvaluateParams(Section):
-    metrics_path: Path
-    fairness_path: Path
-    plots_dir: Path
+    metrics_path: Path = Path("reports/metrics.json")
+    fairness_path: Path = Path("reports/fairness.json")
+    plots_dir: Path = Path("reports/plots")
     primary_metric: str  # checked against the task's metrics (models/tasks.py)
-    threshold: float = Field(gt=0, lt=1)  # binary classification only
+    threshold: float = Field(default=0.5, gt=0, lt=1)  # binary classification only
 
 
 class PromotionParams(Section):
-    min_delta: float = Field(ge=0)
+    min_delta: float = Field(ge=0)  # in the primary metric's units: the team's choice
     max_regression: float = Field(ge=0)
-    report_path: Path
+    report_path: Path = Path("reports/promotion.json")
 
 
 class MonitoringParams(Section):
-    current_path: Path
-    prediction_log: Path
-    feedback_path: Path
-    report_dir: Path
-    p_value: float = Field(gt=0, lt=1)
-    drift_share_threshold: float = Field(ge=0, le=1)
+    current_path: Path = Path("data/monitoring/current.csv")
+    prediction_log: Path = Path("logs/predictions.jsonl")
+    feedback_path: Path = Path("data/monitoring/feedback.csv")
+    report_dir: Path = Path("reports/monitoring")
+    p_value: float = Field(default=0.01, gt=0, lt=1)
+    drift_share_threshold: float = Field(default=0.3, ge=0, le=1)
     min_samples: int = Field(default=100, ge=1)
 
 
@@ -165,12 +168,12 @@ class SearchRange(Section):
 
 
 class TuneParams(Section):
-    n_trials: int = Field(gt=0)
-    timeout_seconds: float = Field(gt=0)
-    cv_folds: int = Field(ge=2, le=20)
-    n_jobs: int = Field(ge=-1, le=64)  # -1: one trial per core
-    storage: str
-    report_path: Path
+    n_trials: int = Field(default=20, gt=0)
+    timeout_seconds: float = Field(default=900, gt=0)
+    cv_folds: int = Field(default=3, ge=2, le=20)
+    n_jobs: int = Field(default=1, ge=-1, le=64)  # -1: one trial per core
+    storage: str = "sqlite:///optuna.db"
+    report_path: Path = Path("reports/tuning.json")
     space: dict[str, SearchRange] = Field(min_length=1)
 
     @field_validator("space")
@@ -199,13 +202,13 @@ class Params(Section):
     """params.yaml. Sections the runtime does not know are the team's (its own stages)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    seed: int
+    seed: int = 42
     data: DataParams
     model: ModelParams
-    train: TrainParams
+    train: TrainParams = Field(default_factory=TrainParams)
     evaluate: EvaluateParams
     promotion: PromotionParams
-    monitoring: MonitoringParams
+    monitoring: MonitoringParams = Field(default_factory=MonitoringParams)
     mlflow: MlflowParams
     feature_store: FeatureStoreParams | None = None  # the feature_store answer `feast` adds it
     tune: TuneParams | None = None  # `make tune` needs it

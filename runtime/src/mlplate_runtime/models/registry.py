@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from pathlib import Path
 from typing import Any
 
 from mlplate_runtime.config import Settings
@@ -159,6 +160,35 @@ def _gate(
     return decision
 
 
+def stale_outputs(settings: Settings) -> list[tuple[str, str]]:
+    """(path, stage) of the model and metrics files that differ from what dvc.lock records for
+    the stage that wrote them: changed outside the pipeline, or left by an interrupted run."""
+    import hashlib
+
+    import yaml
+
+    lock = settings.root / "dvc.lock"
+    if not lock.is_file():  # no DVC run yet (or a folder without DVC): nothing to compare
+        return []
+    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    watched = {settings.params.train.model_path, settings.params.evaluate.metrics_path}
+    stale = []
+    for stage, body in stages.items():
+        for out in (body or {}).get("outs") or []:
+            path = Path(str(out.get("path", "")))
+            if path not in watched or not out.get("md5") or out.get("hash", "md5") != "md5":
+                continue
+            file = settings.path(path)
+            digest = hashlib.md5(usedforsecurity=False)
+            if file.is_file():
+                with file.open("rb") as handle:
+                    while block := handle.read(1 << 20):
+                        digest.update(block)
+            if not file.is_file() or digest.hexdigest() != out["md5"]:
+                stale.append((path.as_posix(), str(stage)))
+    return stale
+
+
 def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str, Any]:
     """Register the candidate, compare it with the champion on the holdout, write the report.
 
@@ -171,6 +201,13 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
     metrics_path = settings.path(params.evaluate.metrics_path)
     if not metrics_path.exists():
         raise ProjectError(f"{metrics_path} does not exist; run `dvc repro` first")
+    stale = stale_outputs(settings)
+    if stale:
+        changed, stage = stale[0]
+        raise ProjectError(
+            f"{changed} is not what dvc.lock records for stage {stage!r} (changed outside the "
+            "pipeline, or left by an interrupted run); nothing registered: run `make repro`"
+        )
     candidate_score = json.loads(metrics_path.read_text()).get(metric)
     if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
         raise ProjectError(
