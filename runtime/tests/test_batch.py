@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import numpy as np
@@ -232,3 +233,26 @@ def test_csv_outputs_neutralise_formulas_and_each_row_names_only_its_own_values(
         assert not any(other in problem for other in others)  # never another row's value
     for cell in rejected.to_numpy().ravel():
         assert not str(cell).startswith(("=", "+", "-", "@")), cell
+
+
+def test_partial_files_of_a_killed_run_are_removed_by_the_next(
+    module_settings, champion, sample, tmp_path
+):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process id that no longer runs
+    output = tmp_path / "out.parquet"
+    leftovers = [
+        tmp_path / f".out.parquet.{dead.pid}.abc123",
+        tmp_path / f".out.rejected.csv.{dead.pid}.def456",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"x" * 1000)
+    mine = tmp_path / f".out.parquet.{os.getpid()}.live"  # a live run's: left alone
+    mine.write_bytes(b"x")
+    source = tmp_path / "records.csv"
+    sample.head(20).to_csv(source, index=False)
+    batch.predict_batch(module_settings, source, output)
+    assert not any(path.exists() for path in leftovers) and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [mine.name]

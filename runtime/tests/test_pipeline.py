@@ -272,3 +272,18 @@ def test_a_model_that_is_not_what_dvc_lock_records_is_never_registered(settings,
     assert MlflowClient(settings.tracking_uri).search_model_versions(f"name='{name}'") == []
     model.write_bytes(model.read_bytes()[:-1])  # back to what the lock records
     assert register(settings, allow_uncommitted=True)["promote"]
+
+
+def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path):
+    """The header check reads the whole first line: a name cut at the read's end is not a
+    duplicate, and a real duplicate far along the line is still found."""
+    from mlplate_runtime.data.ingest import SNIFF_BYTES, read_table
+
+    names = [f"c{index}" for index in range(SNIFF_BYTES // 3)]  # cut anywhere: "c12" of "c1234"
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    assert len(read_table(wide).columns) == len(names)
+    names[-1] = names[0]
+    wide.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    with pytest.raises(DataValidationError, match=r"duplicated column names \['c0'\]"):
+        read_table(wide)

@@ -682,3 +682,60 @@ def test_prediction_log_off_logs_nothing_and_says_so(module_settings, fitted, re
         assert api.get("/ready").json()["prediction_log"]["status"] == "off"
         assert scrape(api)[("prediction_log_written_total", frozenset())] == 0
     assert not module_settings.path(module_settings.params.monitoring.prediction_log).exists()
+
+
+def test_a_client_that_leaves_mid_body_is_no_server_error(client):
+    """/invocations with the connection gone half way through the body: nobody to answer, no
+    exception out of the app, and /metrics counts a 499 (client closed), not a 500."""
+    import anyio
+
+    test_client, _ = client
+    app = test_client.app
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"instances": [{"a"', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/invocations",
+        "raw_path": b"/invocations",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    anyio.run(app, scope, receive, send)  # no exception escapes the app
+    metrics = test_client.get("/metrics").text
+    counted = [line for line in metrics.splitlines() if 'route="/invocations"' in line]
+    assert any('status="499"' in line for line in counted), counted
+    assert not any('status="500"' in line for line in counted), counted
+
+
+def test_a_422_names_the_problems_without_echoing_a_large_body(client, records, monkeypatch):
+    from mlplate_runtime.serving import requests
+
+    test_client, _ = client
+    huge = {**records[0], "notes": "x" * 300_000}
+    answer = test_client.post("/predict", json={"records": [huge]})
+    assert answer.status_code == 422 and len(answer.content) < 5_000
+    assert "characters)" in answer.text
+    monkeypatch.setattr(requests, "MAX_ERRORS_SHOWN", 2)
+    bad = {field: "?" for field in records[0]}  # a problem in every field
+    detail = test_client.post("/predict", json={"records": [bad]}).json()["detail"]
+    assert len(detail) == 3 and detail[-1]["msg"].startswith("and ")
+    assert detail[-1]["msg"].endswith("more problems")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from mlplate_runtime.errors import DataValidationError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 SNIFF_BYTES = 1 << 16
+MAX_HEADER_BYTES = 64 << 20  # a header line longer than this is not a table's
 PROGRESS_FROM_BYTES = 50 << 20  # show a progress bar for files larger than this (on a terminal)
 
 
@@ -24,17 +26,27 @@ def _check_text_header(path: Path) -> None:
     """Refuse binary files and duplicated column names before pandas reads the file."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if b"\0" in head:
+        if b"\0" in head:
+            raise DataValidationError(
+                f"{path} is not a text file (binary data at byte {head.index(0)}); "
+                "export it as CSV (UTF-8) or Parquet"
+            )
+        # The whole header line, however long (a cut name would look like a duplicate).
+        while b"\n" not in head and len(head) < MAX_HEADER_BYTES:
+            more = handle.read(SNIFF_BYTES)
+            if not more:
+                break
+            head += more
+    if b"\n" not in head and len(head) >= MAX_HEADER_BYTES:
         raise DataValidationError(
-            f"{path} is not a text file (binary data at byte {head.index(0)}); "
-            "export it as CSV (UTF-8) or Parquet"
+            f"{path} line 1 is longer than {MAX_HEADER_BYTES >> 20} MB; is it a CSV file?"
         )
     try:
-        first_line = head.decode("utf-8").splitlines()[0] if head.strip() else ""
+        text = head.split(b"\n", 1)[0].decode("utf-8")
     except UnicodeDecodeError:
         raise DataValidationError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
-    names = next(csv.reader(io.StringIO(first_line)), [])
-    duplicated = sorted({name for name in names if names.count(name) > 1})
+    names = next(csv.reader(io.StringIO(text.rstrip("\r"))), []) if text.strip() else []
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicated:
         raise DataValidationError(
             f"{path} line 1: duplicated column names {duplicated}; give every column its own name"

@@ -97,13 +97,33 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Delete the partial files of runs that were killed (`.name.<pid>.xxxx`, pid gone)."""
+    for path in target.parent.glob(f".{target.name}.*"):
+        pid = path.name.removeprefix(f".{target.name}.").split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
 class _AtomicTable:
     """A CSV or Parquet file written chunk by chunk beside its target, renamed into place."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
         self.parquet = target.suffix.lower() in PARQUET_SUFFIXES
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        _remove_abandoned(target)
+        prefix = f".{target.name}.{os.getpid()}."
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix)
         os.close(handle)
         self.temporary = Path(name)
         self.rows = 0

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from starlette.requests import ClientDisconnect
 
 from mlplate_runtime.config import (
     ServingSettings,
@@ -102,6 +103,10 @@ def invocations_body(limit: int) -> dict[str, Any]:
         },
     }
 
+
+# What /metrics counts a request as when its client went away before sending it all (nginx's
+# code for "client closed request"): not the server's error.
+CLIENT_CLOSED_REQUEST = 499
 
 # How long start-up waits for the first load before listening anyway: a slow or unreachable
 # tracking store must not keep /health silent (the load goes on in the background).
@@ -203,12 +208,13 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
         """SageMaker inference: JSON or CSV records in, predictions out."""
         if state.champion is None:
             return _not_ready(state)
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the client left mid-body: nobody to answer, not an error
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         # Parsing a large body happens in a worker thread: other requests keep being answered.
         raw = await asyncio.to_thread(
-            parse_invocation,
-            await request.body(),
-            request.headers.get("content-type", ""),
-            settings.contract,
+            parse_invocation, body, request.headers.get("content-type", ""), settings.contract
         )
         if not raw:
             raise invalid("the batch is empty; send at least one record")

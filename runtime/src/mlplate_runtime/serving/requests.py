@@ -40,9 +40,27 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     """422 with field-level details, even when the rejected input held Infinity or NaN."""
     if not isinstance(error, RequestValidationError):
         raise error
-    return JSONResponse(
-        status_code=422, content={"detail": jsonable_encoder(_json_safe(list(error.errors())))}
-    )
+    return JSONResponse(status_code=422, content={"detail": bounded(list(error.errors()))})
+
+
+MAX_ERRORS_SHOWN = 50
+MAX_INPUT_CHARS = 200
+
+
+def bounded(errors: list[Any]) -> list[Any]:
+    """The first MAX_ERRORS_SHOWN errors, each echoing at most MAX_INPUT_CHARS of its input: a
+    422 names the problems without sending a large body back."""
+    shown = []
+    for error in jsonable_encoder(_json_safe(errors[:MAX_ERRORS_SHOWN])):
+        if "input" in error:
+            text = json.dumps(error["input"], default=str)
+            if len(text) > MAX_INPUT_CHARS:
+                error["input"] = f"{text[:MAX_INPUT_CHARS]}... ({len(text):,} characters)"
+        shown.append(error)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        more = len(errors) - MAX_ERRORS_SHOWN
+        shown.append({"loc": ["body"], "msg": f"and {more:,} more problems", "type": "value_error"})
+    return shown
 
 
 async def nested_too_deeply(request: Request, error: Exception) -> JSONResponse:
