@@ -70,6 +70,7 @@ use-data: venv  ## Adopt your dataset: DATA=file.csv TARGET=column [TASK=classif
 
 .PHONY: repro
 repro: venv  ## Run the pipeline stages whose code, data or params changed
+	@$(PKG) check-params >/dev/null  # the project's own checks first: DVC's parser has no limits
 	dvc repro
 
 .PHONY: tune

@@ -108,3 +108,36 @@ def test_every_setting_but_the_teams_choices_has_its_default_in_code(project):
             section = section[key]
         del section[name]
         assert Params.model_validate(trimmed).model_dump(mode="json") == full, leaf
+
+
+BOMB = """
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+my_stage: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+"""
+
+
+@pytest.mark.parametrize("target", ["params.yaml", "data/contract.yaml"])
+def test_an_alias_bomb_in_params_or_the_contract_is_one_line(tmp_path, monkeypatch, target):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from mlplate_runtime import cli
+    from support import PROJECT_ROOT
+
+    (tmp_path / "data").mkdir()
+    for name in ("params.yaml", "data/contract.yaml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    path = tmp_path / target
+    path.write_text(path.read_text() + BOMB)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.app, ["check-params"])
+    assert result.exit_code == 1
+    assert "expands (through YAML aliases) to more than 1,000,000 values" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlplate_runtime.report import MARKER, render_report
 
 PARAMS = {"model.hist_gradient_boosting.max_iter": {"old": 150, "new": 2, "diff": -148}}
@@ -52,3 +54,12 @@ def test_no_baseline_passes_and_says_so():
     assert not report.regressed
     assert "no baseline" in report.markdown
     assert "No parameter changes." in report.markdown
+
+
+@pytest.mark.parametrize("base", ["--upload-pack=touch /tmp/pwned", "-h", " "])
+def test_a_base_that_looks_like_an_option_is_refused(tmp_path, base):
+    from mlplate_runtime.errors import ProjectError
+    from mlplate_runtime.report import merge_base
+
+    with pytest.raises(ProjectError, match="is not a git ref; pass BASE=<branch or commit>"):
+        merge_base(tmp_path, base)

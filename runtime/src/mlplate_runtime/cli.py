@@ -68,6 +68,14 @@ def _settings(params: Path) -> Settings:
     return load_settings(params)
 
 
+@app.command("check-params")
+@stage
+def check_params(params: ParamsOption = Path("params.yaml")) -> None:
+    """Check params.yaml and the data contract (`make repro` runs it before DVC reads them)."""
+    settings = _settings(params)
+    typer.echo(f"ok: {params} and {settings.params.data.contract_path}")
+
+
 @app.command()
 @stage
 def data(params: ParamsOption = Path("params.yaml")) -> None:

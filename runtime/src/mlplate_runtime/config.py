@@ -28,6 +28,7 @@ from mlplate_runtime.data.contract import (
     load_contract,
 )
 from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.yaml_limits import load_yaml
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # params.yaml's mlflow.tracking_uri when absent
 Split = Literal["train", "test"]
@@ -281,7 +282,7 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     """Build Settings from params.yaml and the environment (MLFLOW_TRACKING_URI)."""
     params_path = Path(params_path)
     try:
-        raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+        raw = load_yaml(params_path.read_text(encoding="utf-8"), str(params_path))
     except yaml.YAMLError as error:
         raise ProjectError(
             f"{params_path} is not valid YAML: {str(error).splitlines()[0]}"

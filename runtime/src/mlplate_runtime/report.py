@@ -41,6 +41,8 @@ def _run(root: Path, *args: str) -> str:
 
 def merge_base(root: Path, base: str) -> str:
     """The commit where this branch left ``base``."""
+    if base.startswith("-") or not base.strip():
+        raise ProjectError(f"BASE={base!r} is not a git ref; pass BASE=<branch or commit>")
     try:
         return _run(root, "git", "merge-base", "HEAD", base).strip()
     except ProjectError:

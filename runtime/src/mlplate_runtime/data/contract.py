@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlplate_runtime.errors import DataValidationError, ProjectError
+from mlplate_runtime.yaml_limits import load_yaml
 
 ColumnType = Literal["numeric", "integer", "boolean", "categorical"]
 Role = Literal["feature", "target", "id", "sensitive", "ignored"]
@@ -129,7 +130,7 @@ def load_contract(path: Path) -> Contract:
     if not path.exists():
         raise ProjectError(f"{path} does not exist; run `make use-data DATA=... TARGET=...`")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as error:
         raise ProjectError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
     try:

@@ -170,7 +170,8 @@ def _pull(paths: list[str], root: Path) -> None:
     """Fetch DVC-tracked inputs from the project's remote (containers have no git)."""
     if not (root / ".git").exists():
         subprocess.run(["dvc", "config", "--local", "core.no_scm", "true"], cwd=root, check=True)
-    result = subprocess.run(["dvc", "pull", *paths], cwd=root, capture_output=True, text=True)
+    # dvc.yaml's paths are operands, never options ("--"): a pull request can change them.
+    result = subprocess.run(["dvc", "pull", "--", *paths], cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no output"])[0]
         raise ProjectError(f"cannot pull {', '.join(paths)} with DVC: {reason}")
