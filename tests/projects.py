@@ -1,9 +1,9 @@
 """Build generated projects for the slow tests, sharing one installed environment.
 
 Installing a generated project's dependencies dominates test time. The first project a test
-process builds runs its real `make setup`, and that environment then gets mlplate-runtime with
-every extra (what any answers can ask for: they install together, as the runtime's own test
-environment shows). Every later project links to it, checks that its own dependencies resolve
+process builds is installed as `make setup` installs it, with mlplate-runtime's every extra
+in the same install (what any answers can ask for: they install together, as the runtime's
+own test environment shows). Every later project links to it, checks that its own dependencies resolve
 (offline, from uv's cache and the project's runtime wheel), and re-points the editable install
 at itself (a second or two instead of ~20).
 """
@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,15 +37,18 @@ class SharedEnvironments:
     _venv: ClassVar[Path | None] = None
 
     def setup(self, project: Path) -> None:
-        """Give ``project`` a working `.venv`: a real `make setup` the first time."""
+        """Give ``project`` a working `.venv`: installed the first time, shared after."""
         python = str(project / ".venv" / "bin" / "python")
         wheels = ("--find-links", ".mlplate/wheels")
         venv = SharedEnvironments._venv
         if venv is None or not venv.is_dir():
-            run("make", "setup", cwd=project)
+            # `make setup`'s own commands (its tests: test_project_setup, test_lockfile), with
+            # every extra of the runtime in the same install.
             superset = f"mlplate-runtime[{EVERY_EXTRA}]=={__version__}"
+            run("uv", "venv", "--quiet", "--python", sys.executable,
+                ".venv", cwd=project)  # fmt: skip
             run("uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
-                *wheels, superset, cwd=project)  # fmt: skip
+                *wheels, "-e", ".[dev]", superset, cwd=project)  # fmt: skip
             SharedEnvironments._venv = project / ".venv"
             return
         os.symlink(venv, project / ".venv")
