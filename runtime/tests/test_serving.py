@@ -739,3 +739,13 @@ def test_a_422_names_the_problems_without_echoing_a_large_body(client, records, 
     detail = test_client.post("/predict", json={"records": [bad]}).json()["detail"]
     assert len(detail) == 3 and detail[-1]["msg"].startswith("and ")
     assert detail[-1]["msg"].endswith("more problems")
+
+
+@pytest.mark.parametrize("path", ["/predict", "/invocations"])
+@pytest.mark.parametrize("depth", [1_500, 100_000])
+def test_a_body_nested_too_deeply_is_the_same_422_on_both_routes(client, path, depth):
+    test_client, _ = client
+    body = '{"records": ' + "[" * depth + "]" * depth + "}"
+    answer = test_client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["msg"] == "the JSON is nested too deeply"

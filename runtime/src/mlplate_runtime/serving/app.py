@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from mlplate_runtime.config import (
@@ -33,6 +34,7 @@ from mlplate_runtime.serving.models import load_models
 from mlplate_runtime.serving.requests import (
     BodyLimit,
     as_input,
+    http_error,
     invalid,
     nested_too_deeply,
     parse_invocation,
@@ -270,6 +272,7 @@ def create_app(
     app.state.serving = state
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(RecursionError, nested_too_deeply)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     _operations_routes(app, state, settings)
     _prediction_routes(app, state, settings)
     if settings.params.feature_store is not None:  # the feature_store answer `feast`

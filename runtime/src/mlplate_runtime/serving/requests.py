@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from mlplate_runtime.data.contract import Contract
@@ -67,6 +67,17 @@ async def nested_too_deeply(request: Request, error: Exception) -> JSONResponse:
     """A body nested beyond Python's recursion limit is the client's error, not a 500."""
     detail = [{"loc": ["body"], "msg": "the JSON is nested too deeply", "type": "value_error"}]
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's HTTP errors as they are, but a body too deeply nested to parse: the same 422 on
+    /predict (FastAPI parses it, and calls the RecursionError a 400) as on /invocations."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    if isinstance(error, HTTPException) and isinstance(error.__cause__, RecursionError):
+        return await nested_too_deeply(request, error)
+    return await http_exception_handler(request, error)  # type: ignore[arg-type]
 
 
 class BodyLimit:
