@@ -16,10 +16,16 @@ setup:  ## Install mlplate (.venv) and the runtime with every extra (runtime/.ve
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) runtime/.venv
 	$(UV) pip install --quiet --compile-bytecode --python runtime/.venv/bin/python -e 'runtime[$(RUNTIME_EXTRAS)]'
 
+# The two suites run at once: the generator's and template's tests spend much of their time
+# waiting on the projects they build (installs, servers), which the runtime's tests fill.
+# Each suite's output is printed whole when it ends (--output-sync).
 .PHONY: test
-test: setup  ## Everything CI runs: mlplate's tests, then the runtime's (classification, regression)
+test: setup  ## Everything CI runs: mlplate's tests and the runtime's (classification, regression)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-mlplate test-runtime
+
+.PHONY: test-mlplate
+test-mlplate:  ## The generator's and template's tests (generated projects built and run)
 	.venv/bin/pytest -n 2 --dist loadscope
-	$(MAKE) test-runtime
 
 # The regression project runs again the modules whose behaviour follows the task (metrics,
 # the gate's direction, answers, reports, drift of predictions); the rest does not read it.
@@ -28,6 +34,6 @@ TASK_MODULES := test_pipeline test_serving test_batch test_monitoring test_model
 
 .PHONY: test-runtime
 test-runtime:  ## The runtime's tests against the classification and the regression project
-	cd runtime && .venv/bin/pytest -n 2 -p no:cacheprovider
-	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 2 -p no:cacheprovider \
+	cd runtime && .venv/bin/pytest -n 1 -p no:cacheprovider
+	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 1 -p no:cacheprovider \
 	  $(foreach module,$(TASK_MODULES),tests/$(module).py)

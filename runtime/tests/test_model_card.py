@@ -68,3 +68,17 @@ def test_model_card_without_a_model_says_what_to_run(settings):
     page = model_card_page(settings, {}, None)
     assert "No champion model is registered yet: run `make all`." in page
     assert "No evaluation yet" in page
+
+
+def test_model_card_shows_the_baseline_beside_the_model(settings):
+    params = settings.params.evaluate
+    metrics = settings.path(params.metrics_path)
+    metrics.parent.mkdir(parents=True)
+    primary = params.primary_metric
+    baseline = {"strategy": "mean", primary: 0.5}
+    metrics.write_text(json.dumps({primary: 0.8123, "n_test": 200, "baseline": baseline}))
+    page = model_card_page(settings, {}, None)
+    assert "| metric | holdout value | baseline (mean) |" in page
+    assert f"| **{primary}** | 0.8123 | 0.5000 |" in page
+    assert "| n_test | 200 | - |" in page
+    assert "promotes none that does not beat the baseline" in page

@@ -287,3 +287,30 @@ def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path):
     wide.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
     with pytest.raises(DataValidationError, match=r"duplicated column names \['c0'\]"):
         read_table(wide)
+
+
+def test_a_model_no_better_than_a_constant_is_registered_without_the_champion_alias(
+    settings, sample
+):
+    """The first model too must beat the baseline (mean or class prior) on the holdout; one
+    that does not stays challenger, and serving says there is no champion."""
+    from mlplate_runtime.models.loaded import load_model
+
+    metric = settings.params.evaluate.primary_metric
+    run_pipeline(settings, sample)
+    metrics = json.loads(settings.path(settings.params.evaluate.metrics_path).read_text())
+    baseline = metrics["baseline"]
+    assert baseline["strategy"] in ("mean", "prior") and metric in baseline
+    if settings.contract.task == "regression":
+        assert abs(baseline["r2"]) < 0.1  # the mean of the training target
+    else:
+        assert baseline["roc_auc"] == pytest.approx(0.5)  # a constant score ranks nothing
+    demanding = settings.params.promotion.model_copy(update={"min_delta": 1e9})
+    strict = settings.model_copy(
+        update={"params": settings.params.model_copy(update={"promotion": demanding})}
+    )
+    report = register(strict, allow_uncommitted=True)
+    assert not report["promote"] and report["alias_set"] == "challenger"
+    assert "does not beat the baseline" in report["reason"] and report["baseline"] is not None
+    with pytest.raises(LookupError, match="no champion yet"):
+        load_model(settings, role="champion", uri=None)

@@ -51,3 +51,25 @@ def test_lower_is_better_metrics_are_explained_with_their_real_sign():
     better = decide(90.0, 100.0, metric="rmse", min_delta=0.5, higher_is_better=False)
     assert better.promote
     assert better.reason.startswith("rmse falls by 10.0000 (better")
+
+
+def test_a_model_that_does_not_beat_the_baseline_is_not_promoted_even_first():
+    decision = decide(
+        0.5010,
+        None,
+        metric="roc_auc",
+        min_delta=0.002,
+        baseline=0.5,
+        baseline_name="baseline (prior)",
+    )
+    assert not decision.promote and decision.baseline == 0.5
+    assert decision.reason.startswith("roc_auc 0.5010 does not beat the baseline (prior) (0.5000)")
+    assert decide(0.81, None, metric="roc_auc", min_delta=0.002, baseline=0.5).promote
+
+
+def test_the_baseline_follows_the_metrics_direction():
+    # rmse: lower is better; a model at 1.80 loses to predicting the mean at 1.72
+    worse = decide(1.80, None, metric="rmse", min_delta=0.0, higher_is_better=False, baseline=1.72)
+    assert not worse.promote and "does not beat the baseline" in worse.reason
+    better = decide(1.20, 1.50, metric="rmse", min_delta=0.1, higher_is_better=False, baseline=1.72)
+    assert better.promote and better.baseline == 1.72

@@ -155,52 +155,77 @@ def settle_dropped_files(
     files kept.
     """
     from mlplate.answers import resolve_answers
-    from mlplate.eject import PARTS
 
     after = read_project_answers(project)
     to_version = str(after.get("_commit"))
     package = _package(before)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        old = render_release(
-            before, resolve_answers(recorded_answers(before)), from_version, work / "old"
-        )
         new = render_release(
             after, resolve_answers(recorded_answers(after)), to_version, work / "new"
         )
+        if not _maybe_dropped(project, new, package):
+            return []  # nothing the old release rendered is missing from the new: no old render
+        old = render_release(
+            before, resolve_answers(recorded_answers(before)), from_version, work / "old"
+        )
         carry_team_targets(project, old, new, _committed(project, "Makefile"), from_version)
         dropped = sorted(_rendered_files(old) - _rendered_files(new))
-        kept: list[KeptFile] = []
-        by_part: dict[str, dict[str, tuple[str, str]]] = {}
-        moved = _moved_by_migration(project)
-        for relative in dropped:
-            if relative in moved:  # a migration renamed it; the merge carried the team's edit
-                continue
-            committed = _committed(project, relative)
-            if committed is None:
-                continue
-            target = project / relative
-            if committed == (old / relative).read_bytes():
-                if target.is_file():
-                    target.unlink()
-                    _remove_empty_parents(target.parent, project)
-                continue
-            part = relative.removeprefix(f"src/{package}/").split("/")[0].removesuffix(".py")
-            if can_eject and relative.startswith(f"src/{package}/") and part in PARTS:
-                by_part.setdefault(part, {})[relative] = (
-                    committed.decode("utf-8"),
-                    (old / relative).read_text(encoding="utf-8"),
-                )
-                continue
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(committed)
-            kept.append(KeptFile(relative, _advice(relative, package), True))
+        kept, by_part = _settle(project, old, dropped, package, can_eject=can_eject)
         for part, changed in by_part.items():
             for relative in changed:  # copier deleted them; the ejected part takes their place
                 (project / relative).unlink(missing_ok=True)
             kept += _eject_with_changes(project, package, part, changed, work)
     return sorted(kept, key=lambda item: item.path)
+
+
+def _settle(
+    project: Path, old: Path, dropped: list[str], package: str, *, can_eject: bool
+) -> tuple[list[KeptFile], dict[str, dict[str, tuple[str, str]]]]:
+    """Delete each unchanged dropped file; keep a changed one (named), or set it aside, with
+    the old release's text, for its runtime part to be ejected."""
+    from mlplate.eject import PARTS
+
+    kept: list[KeptFile] = []
+    by_part: dict[str, dict[str, tuple[str, str]]] = {}
+    moved = _moved_by_migration(project)
+    for relative in dropped:
+        committed = _committed(project, relative)
+        if relative in moved or committed is None:  # renamed by a migration, or deleted
+            continue
+        target = project / relative
+        if committed == (old / relative).read_bytes():
+            if target.is_file():
+                target.unlink()
+                _remove_empty_parents(target.parent, project)
+            continue
+        part = relative.removeprefix(f"src/{package}/").split("/")[0].removesuffix(".py")
+        if can_eject and relative.startswith(f"src/{package}/") and part in PARTS:
+            by_part.setdefault(part, {})[relative] = (
+                committed.decode("utf-8"),
+                (old / relative).read_text(encoding="utf-8"),
+            )
+            continue
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(committed)
+        kept.append(KeptFile(relative, _advice(relative, package), True))
+    return kept, by_part
+
+
+def _maybe_dropped(project: Path, new: Path, package: str) -> bool:
+    """Whether the project, as committed, holds a file some release rendered that the new one
+    does not (or a Makefile that moves to the thin layout): only then is the old release
+    rendered to compare with."""
+    from mlplate.history import ever_rendered
+
+    # ls-tree names paths relative to the working folder (the project, in a monorepo too).
+    listing = git("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", ".", cwd=project)
+    committed = set(listing.split("\0")) - {""}
+    if (new / "mlplate.mk").exists() and "mlplate.mk" not in committed:
+        return True
+    earlier = {path.replace("{{cookiecutter.__package_name}}", package) for path in ever_rendered()}
+    return any(path in earlier and not (new / path).exists() for path in committed)
 
 
 def _moved_by_migration(project: Path) -> set[str]:

@@ -290,7 +290,7 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     try:
         params = Params.model_validate(raw)
     except ValidationError as error:
-        raise ProjectError(f"{params_path}: {first_error(error)}") from None
+        raise ProjectError(f"{params_path}: {first_error(error, Params)}") from None
     root = params_path.parent
     return Settings(
         params=params,

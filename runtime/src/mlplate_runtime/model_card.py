@@ -139,14 +139,29 @@ def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
     """The holdout metrics, the gate's metric in bold."""
     if not metrics:
         return ["## Metrics", "", "No evaluation yet: run `make all`.", ""]
-    lines = ["## Metrics", "", "| metric | holdout value |", "| --- | --- |"]
-    lines += [
-        f"| {'**' + name + '**' if name == primary else name} | {value:.4f} |"
-        if isinstance(value, float)
-        else f"| {name} | {value} |"
-        for name, value in metrics.items()
-    ]
-    return [*lines, "", f"The promotion gate compares models on `{primary}`.", ""]
+    baseline = metrics.get("baseline")
+    if not isinstance(baseline, dict):
+        baseline = {}
+    strategy = baseline.get("strategy", "")
+    header = f" | baseline ({strategy}) |" if baseline else " |"
+    lines = ["## Metrics", "", f"| metric | holdout value{header}", "| --- | --- |"]
+    if baseline:
+        lines[-1] += " --- |"
+    for name, value in metrics.items():
+        if name == "baseline":
+            continue
+        label = f"**{name}**" if name == primary else name
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        other = baseline.get(name) if baseline else None
+        extra = (f" {other:.4f} |" if isinstance(other, float) else " - |") if baseline else ""
+        lines.append(f"| {label} | {shown} |{extra}")
+    notes = [f"The promotion gate compares models on `{primary}`"]
+    if baseline:
+        notes[0] += (
+            f", and promotes none that does not beat the baseline: the {strategy} of the "
+            "training target predicted for every row"
+        )
+    return [*lines, "", notes[0] + ".", ""]
 
 
 def _group_table(attribute: str, groups: dict[str, Any], columns: list[str]) -> list[str]:

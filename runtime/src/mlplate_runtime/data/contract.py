@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -139,8 +139,22 @@ def load_contract(path: Path) -> Contract:
         raise ProjectError(f"{path}: {first_error(error)}") from None
 
 
-def first_error(error: ValidationError) -> str:
-    """The first problem pydantic found, as 'key.path: message' (an unknown key first)."""
+def _field_names(model: type[BaseModel] | None, path: tuple[Any, ...]) -> list[str]:
+    """The keys ``model`` accepts at ``path`` (a nested section's own keys)."""
+    for part in path:
+        field = model.model_fields.get(str(part)) if model is not None else None
+        annotation = field.annotation if field is not None else None
+        options = [annotation, *get_args(annotation)] if annotation is not None else []
+        model = next(
+            (kind for kind in options if isinstance(kind, type) and issubclass(kind, BaseModel)),
+            None,
+        )
+    return list(model.model_fields) if model is not None else []
+
+
+def first_error(error: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """The first problem pydantic found, as 'key.path: message' (an unknown key first, with
+    the closest key ``model`` accepts there)."""
     errors = error.errors(include_url=False)
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     found = unknown[0] if unknown else errors[0]
@@ -151,7 +165,8 @@ def first_error(error: ValidationError) -> str:
         missing = [
             str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == parent
         ]
-        close = difflib.get_close_matches(str(found["loc"][-1]), missing, n=1)
+        known = missing + _field_names(model, tuple(parent))
+        close = difflib.get_close_matches(str(found["loc"][-1]), known, n=1)
         message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     more = len(errors) - 1
     return f"{where}: {message}" + (f" (and {more} more)" if more else "")

@@ -48,6 +48,16 @@ def write_json(path: Path, content: Any) -> None:
     path.write_text(json.dumps(content, indent=2) + "\n")
 
 
+def _baseline_metrics(settings: Settings, task: Task, y_true: np.ndarray) -> dict[str, Any] | None:
+    """The holdout metrics of the constant prediction train recorded (mean, or class prior)."""
+    path = settings.path(settings.params.train.run_info_path)
+    recorded = json.loads(path.read_text()).get("baseline") if path.is_file() else None
+    if not isinstance(recorded, dict):  # a run from before baselines: nothing to compare
+        return None
+    scores = task.baseline_scores(recorded, len(y_true))
+    return {"strategy": recorded["strategy"], **task.metrics(y_true, scores)}
+
+
 def evaluate(settings: Settings) -> dict[str, float]:
     """Run the stage; return the holdout metrics. A NaN primary metric stops it."""
     params, contract = settings.params, settings.contract
@@ -63,7 +73,11 @@ def evaluate(settings: Settings) -> dict[str, float]:
             f"{primary} is not a number on the {len(frame)}-row holdout (too few rows or a single "
             "class there); raise data.test_size or choose another evaluate.primary_metric"
         )
-    write_json(settings.path(params.evaluate.metrics_path), {**metrics, "n_test": len(frame)})
+    written: dict[str, Any] = {**metrics, "n_test": len(frame)}
+    baseline = _baseline_metrics(settings, task, y_true)
+    if baseline is not None:
+        written["baseline"] = baseline
+    write_json(settings.path(params.evaluate.metrics_path), written)
     fairness = {
         column: group_metrics(frame, y_true, scores, group_by=column, task=task)
         for column in contract.sensitive

@@ -94,7 +94,20 @@ def load_model(settings: Settings, *, role: str, uri: str | None) -> LoadedModel
     if uri is None:
         from mlflow import MlflowClient
 
-        version = MlflowClient(settings.tracking_uri).get_model_version_by_alias(name, role)
+        try:
+            version = MlflowClient(settings.tracking_uri).get_model_version_by_alias(name, role)
+        except Exception as error:
+            if "not found" not in str(error).lower():
+                raise
+            raise LookupError(
+                f"no {role} yet: no version of {name!r} holds the {role} alias"
+                + (
+                    " (a model must beat the baseline and the champion at the promotion gate; "
+                    "reports/promotion.json says why the last one did not)"
+                    if role == "champion"
+                    else ""
+                )
+            ) from None
         loaded.version, loaded.run_id = str(version.version), version.run_id
         loaded.lineage = {
             key[len(TAG_PREFIX) :]: value

@@ -16,6 +16,7 @@ class Decision:
     champion: float | None
     delta: float | None
     min_delta: float
+    baseline: float | None = None  # the constant prediction's score on the same holdout
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -28,8 +29,33 @@ def decide(
     metric: str,
     min_delta: float,
     higher_is_better: bool = True,
+    baseline: float | None = None,
+    baseline_name: str = "baseline",
 ) -> Decision:
-    """Promote when there is no champion, or when the candidate beats it by >= min_delta."""
+    """Promote a candidate that beats the baseline (a constant prediction) by >= min_delta and,
+    when there is a champion, beats the champion by >= min_delta too."""
+    if baseline is not None:
+        margin = candidate - baseline if higher_is_better else baseline - candidate
+        if not (margin >= min_delta and margin > 0):
+            return Decision(
+                False,
+                f"{metric} {candidate:.4f} does not beat the {baseline_name} ({baseline:.4f}) by "
+                f"at least {min_delta}: a constant prediction does as well, so no champion "
+                "alias",
+                metric,
+                candidate,
+                champion,
+                None if champion is None else candidate - champion,
+                min_delta,
+                baseline,
+            )
+    decision = _against_champion(candidate, champion, metric, min_delta, higher_is_better)
+    return Decision(**{**decision.as_dict(), "baseline": baseline})
+
+
+def _against_champion(
+    candidate: float, champion: float | None, metric: str, min_delta: float, higher_is_better: bool
+) -> Decision:
     if champion is None:
         return Decision(
             True,

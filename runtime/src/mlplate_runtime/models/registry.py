@@ -50,8 +50,12 @@ def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
     """Attach the holdout metrics, per-group metrics and plots to the training run."""
     params = settings.params.evaluate
     metrics = json.loads(settings.path(params.metrics_path).read_text())
+    baseline = metrics.pop("baseline", None)
     for key, value in metrics.items():
         mlflow_client.log_metric(run_id, f"test_{key}", value)
+    for key, value in (baseline or {}).items():  # the constant prediction, beside the model
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            mlflow_client.log_metric(run_id, f"baseline_{key}", value)
     mlflow_client.log_artifact(run_id, str(settings.path(params.fairness_path)))
     mlflow_client.log_artifacts(run_id, str(settings.path(params.plots_dir)), "plots")
 
@@ -113,6 +117,18 @@ def uncommitted_reason(run_info: dict[str, Any]) -> str | None:
     return None
 
 
+def _baseline_score(settings: Settings, metric: str) -> tuple[str, float] | None:
+    """(strategy, score) of the constant prediction evaluate scored, if it did."""
+    path = settings.path(settings.params.evaluate.metrics_path)
+    baseline = json.loads(path.read_text()).get("baseline") if path.is_file() else None
+    if not isinstance(baseline, dict):
+        return None
+    value = baseline.get(metric)
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return str(baseline.get("strategy", "constant")), float(value)
+
+
 def _gate(
     settings: Settings,
     candidate: Any,
@@ -139,12 +155,15 @@ def _gate(
     else:
         if champion is not None:
             champion_score = _holdout_score(settings, f"models:/{name}/{champion.version}")
+        baseline = _baseline_score(settings, metric)
         decision = decide(
             candidate_score,
             champion_score,
             metric=metric,
             min_delta=params.promotion.min_delta,
             higher_is_better=higher_is_better,
+            baseline=baseline[1] if baseline else None,
+            baseline_name=f"baseline ({baseline[0]})" if baseline else "baseline",
         )
         blocked = uncommitted_reason(run_info)
         if decision.promote and blocked and not allow_uncommitted:

@@ -58,6 +58,13 @@ class Regression:
         """One number per row for the prediction-shift test: the prediction."""
         return np.asarray(scores, dtype=float)
 
+    def baseline(self, target: np.ndarray) -> dict[str, Any]:
+        """The constant a model must beat: the training target's mean."""
+        return {"strategy": "mean", "value": float(np.mean(target))}
+
+    def baseline_scores(self, baseline: dict[str, Any], rows: int) -> np.ndarray:
+        return np.full(rows, float(baseline["value"]))
+
     def write_plots(self, y_true: np.ndarray, scores: np.ndarray, folder: Path) -> None:
         keep = _sample(len(y_true), 500)
         points = [
@@ -180,6 +187,15 @@ class Classification:
     def signal(self, scores: np.ndarray) -> np.ndarray:
         """Binary: the positive class's probability; multi-class: the top probability."""
         return scores[:, 1] if self.binary else scores.max(axis=1)
+
+    def baseline(self, target: np.ndarray) -> dict[str, Any]:
+        """The constant a model must beat: the training classes' prior (every row scored with
+        the share of each class; it predicts the majority class)."""
+        counts = np.bincount(target[target >= 0], minlength=len(self.classes)).astype(float)
+        return {"strategy": "prior", "prior": (counts / max(counts.sum(), 1.0)).tolist()}
+
+    def baseline_scores(self, baseline: dict[str, Any], rows: int) -> np.ndarray:
+        return np.tile(np.asarray(baseline["prior"], dtype=float), (rows, 1))
 
     def write_plots(self, y_true: np.ndarray, scores: np.ndarray, folder: Path) -> None:
         y_pred = self.predicted(scores)

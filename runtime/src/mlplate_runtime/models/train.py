@@ -122,6 +122,7 @@ def train(settings: Settings) -> dict[str, Any]:
         "experiment_id": run.info.experiment_id,
         "model_uri": info.model_uri,
         "tags": tags,
+        "baseline": task.baseline(target),  # evaluate scores it on the holdout beside the model
     }
     run_info_path: Path = settings.path(params.train.run_info_path)
     run_info_path.parent.mkdir(parents=True, exist_ok=True)
