@@ -4,16 +4,14 @@ template moved on, and update brings the change in."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from mlplate.answers import resolve_answers
 from mlplate.render import RENDERERS
-from mlplate.template import TEMPLATE_PATHS, template_root
 from tests.conftest import tree
-from tests.test_update import git, release
+from tests.test_update import git, release, template_repository
 
 CRUFT = str(Path(sys.executable).parent / "cruft")
 
@@ -23,16 +21,7 @@ def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_cruft_create_check_and_update_from_a_local_clone(tmp_path):
-    repo = tmp_path / "mlplate"
-    repo.mkdir()
-    for name in TEMPLATE_PATHS:
-        source = template_root() / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, repo / name)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    release(repo, "v1.0.0")
+    repo = template_repository(tmp_path / "mlplate")
 
     context = '{"project_name": "demo-model", "ci": "gitlab", "serving": "none"}'
     created = cruft("create", "--no-input", "--extra-context", context, str(repo), cwd=tmp_path)

@@ -39,11 +39,9 @@ def release(repo: Path, tag: str) -> None:
     git(repo, "tag", tag)
 
 
-@pytest.fixture(scope="module")
-def releases(tmp_path_factory) -> Path:
-    """A template repository with v1.0.0, v2.0.0 (a rename by migration, a changed default)
-    and v3.0.0 (new Makefile target, README line)."""
-    repo = tmp_path_factory.mktemp("template")
+def template_repository(repo: Path) -> Path:
+    """A git repository holding this template, its first release tagged v1.0.0."""
+    repo.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_PATHS:
         source = template_root() / name
         if source.is_dir():
@@ -52,6 +50,14 @@ def releases(tmp_path_factory) -> Path:
             shutil.copy2(source, repo / name)
     git(repo, "init", "--quiet", "--initial-branch=main")
     release(repo, "v1.0.0")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> Path:
+    """A template repository with v1.0.0, v2.0.0 (a rename by migration, a changed default)
+    and v3.0.0 (new Makefile target, README line)."""
+    repo = template_repository(tmp_path_factory.mktemp("template"))
     body = repo / "{{cookiecutter.__project_slug}}"
     (body / "docs" / "runbook.md").rename(body / "docs" / "operations.md")
     edit(body / "mkdocs.yml", "runbook.md", "operations.md")
