@@ -11,17 +11,22 @@ export UV_PYTHON_DOWNLOADS := never
 setup:  ## Install mlplate (.venv) and the runtime with every extra (runtime/.venv), editable
 	.ci/tools
 	$(PYTHON) -m pip install --quiet uv
+	$(MAKE) --no-print-directory -j2 setup-mlplate setup-runtime  # two installs at once
+
+.PHONY: setup-mlplate
+setup-mlplate:
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) .venv
 	$(UV) pip install --quiet --compile-bytecode --python .venv/bin/python -e '.[test]'
+
+.PHONY: setup-runtime
+setup-runtime:
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) runtime/.venv
 	$(UV) pip install --quiet --compile-bytecode --python runtime/.venv/bin/python -e 'runtime[$(RUNTIME_EXTRAS)]'
 
-# The two suites run at once: the generator's and template's tests spend much of their time
-# waiting on the projects they build (installs, servers), which the runtime's tests fill.
-# Each suite's output is printed whole when it ends (--output-sync).
 .PHONY: test
-test: setup  ## Everything CI runs: mlplate's tests and the runtime's (classification, regression)
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-mlplate test-runtime
+test: setup  ## Everything CI runs: mlplate's tests, then the runtime's (classification, regression)
+	$(MAKE) --no-print-directory test-mlplate
+	$(MAKE) --no-print-directory test-runtime
 
 .PHONY: test-mlplate
 test-mlplate:  ## The generator's and template's tests (generated projects built and run)
@@ -34,6 +39,6 @@ TASK_MODULES := test_pipeline test_serving test_batch test_monitoring test_model
 
 .PHONY: test-runtime
 test-runtime:  ## The runtime's tests against the classification and the regression project
-	cd runtime && .venv/bin/pytest -n 1 -p no:cacheprovider
-	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 1 -p no:cacheprovider \
+	cd runtime && .venv/bin/pytest -n 2 -p no:cacheprovider
+	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 2 -p no:cacheprovider \
 	  $(foreach module,$(TASK_MODULES),tests/$(module).py)

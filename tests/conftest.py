@@ -64,8 +64,8 @@ def cli():
 # ones fill the gaps. Rough seconds, from the build table below.
 SCOPE_SECONDS = {
     "tests/test_project_pipeline.py": 320,
-    "tests/test_build_matrix.py::TestFirstHalf": 240,
-    "tests/test_build_matrix.py::TestSecondHalf": 240,
+    "tests/test_build_matrix.py::TestFirstHalf": 180,
+    "tests/test_build_matrix.py::TestSecondHalf": 180,
     "tests/test_scale_out.py": 160,
     "tests/test_catch_up.py::TestATeamsProject": 150,
     "tests/test_catch_up.py": 110,

@@ -82,12 +82,23 @@ def pairwise(values: dict[str, tuple[Any, ...]], seeds: int = 20) -> list[dict[s
     stable.
     """
     sizes = sorted((len(options) for options in values.values()), reverse=True)
-    for rows in itertools.count(sizes[0] * sizes[1]):
+    for rows in itertools.count(_fewest_rows(sizes)):
         for seed in range(seeds):
             found = _cover(values, rows, seed)
             if found is not None:
                 return found
     raise AssertionError("unreachable: enough rows always cover every pair")
+
+
+def _fewest_rows(sizes: list[int]) -> int:
+    """A lower bound on the rows covering every pair: the product of the two largest value
+    counts, and for yes/no answers only, the fewest rows that can hold ``len(sizes)`` distinct
+    columns (Kleitman and Spencer: k columns need comb(rows - 1, ceil(rows / 2)) >= k)."""
+    rows = sizes[0] * sizes[1]
+    if sizes[0] == 2:
+        while math.comb(rows - 1, math.ceil(rows / 2)) < len(sizes):
+            rows += 1
+    return rows
 
 
 class _Rows:

@@ -1,12 +1,15 @@
 """A pairwise covering set of answer combinations, each fully built and run (slow).
 
-Every pair of values of two answers that change what runs (task, serving, docs, pre_commit,
-mlflow_tracking, orchestrator, feature_store) appears in at least one build: install, the
+Every pair of values of two answers that change what a local `make ci` runs (task, serving,
+docs, pre_commit, mlflow_tracking, feature_store) appears in at least one build: install, the
 project's own `make ci` (lint, tests, pipeline, gate) and, with serving, a request to the
-running app. The answers that change only files nothing runs here (ci: the workflows, checked
-by actionlint and GitLab's schema; docker: the Dockerfiles, checked by hadolint; dvc_remote:
-.dvc/config, pushed and pulled through S3 by test_scale_out; python_version: text, as this
-machine has 3.11 only) are cycled through the builds, so each of their values still builds.
+running app. The orchestrator changes what a managed pipeline runs: each compiler builds the
+pipeline of a project with the feature store (whose stage it adds) and `none` builds without
+one; the runtime's tests run every compiled step. The answers that change only files nothing
+runs here (ci: the workflows, checked by actionlint and GitLab's schema; docker: the
+Dockerfiles, checked by hadolint; dvc_remote: .dvc/config, pushed and pulled through S3 by
+test_scale_out; python_version: text, as this machine has 3.11 only) are cycled through the
+builds, so each of their values still builds.
 """
 
 from __future__ import annotations
@@ -25,14 +28,30 @@ from tests.test_project_pipeline import serve_and_predict
 pytestmark = pytest.mark.slow
 
 CYCLED = {"ci", "docker", "dvc_remote", "python_version", "license"}
-BUILDABLE = {name: values for name, values in choice_values().items() if name not in CYCLED}
+BUILDABLE = {
+    name: values
+    for name, values in choice_values().items()
+    if name not in CYCLED and name != "orchestrator"
+}
 CYCLED_VALUES = {
     **{name: values for name, values in choice_values().items() if name in CYCLED},
     "python_version": ("3.10", "3.11"),
 }
+COMPILERS = ("kubeflow", "azureml", "sagemaker")
+
+
+def with_orchestrators(combos: list[dict]) -> list[dict]:
+    """Each compiler on a build with the feature store; `none` on the others."""
+    compilers = iter(COMPILERS * len(combos))
+    return [
+        {**combo, "orchestrator": next(compilers) if combo["feature_store"] == "feast" else "none"}
+        for combo in combos
+    ]
+
+
 CONFIGURATIONS = [
     {**combo, **{name: values[index % len(values)] for name, values in CYCLED_VALUES.items()}}
-    for index, combo in enumerate(pairwise(BUILDABLE))
+    for index, combo in enumerate(with_orchestrators(pairwise(BUILDABLE)))
 ]
 PIPELINE_FILES = {
     "kubeflow": ("pipeline.yaml", "batch-pipeline.yaml"),
@@ -50,9 +69,12 @@ def test_the_configurations_cover_every_pair_of_answer_values():
     for (a, values_a), (b, values_b) in itertools.combinations(BUILDABLE.items(), 2):
         for pair in itertools.product(values_a, values_b):
             assert any((c[a], c[b]) == pair for c in CONFIGURATIONS), (a, b, pair)
-    assert len(CONFIGURATIONS) == 8  # the fewest possible: orchestrator has 4 values
+    assert len(CONFIGURATIONS) == 6  # the fewest possible for six yes/no answers
     for name, values in CYCLED_VALUES.items():  # and every value of the others builds once
         assert {combo[name] for combo in CONFIGURATIONS} == set(values), name
+    compiled = {c["orchestrator"] for c in CONFIGURATIONS if c["feature_store"] == "feast"}
+    assert compiled == set(COMPILERS)  # each compiler, with the feature store's stage
+    assert any(c["orchestrator"] == "none" for c in CONFIGURATIONS)
 
 
 def build_seconds(combo: dict) -> int:
