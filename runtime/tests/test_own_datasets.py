@@ -44,7 +44,8 @@ def wine(path):
 
 
 def renewals(path):
-    """Capitals, spaces, dashes, dots and symbols in names; gaps; free text."""
+    """Capitals, spaces, dashes, dots and symbols in names; gaps; free text; rows whose target
+    is not known yet; a column to leave out."""
     rng = np.random.default_rng(3)
     n = 400
     orders = rng.integers(0, 40, n)
@@ -61,6 +62,8 @@ def renewals(path):
         }
     )
     frame["Will Renew"] = np.where(orders + rng.normal(0, 5, n) > 20, "yes", "no")
+    frame.loc[::25, "Will Renew"] = None  # 16 customers not due for renewal yet
+    frame["Agent Name"] = rng.choice(["ann", "bob"], n)  # EXCLUDE'd: must not reach the model
     frame.to_csv(path, index=False)
 
 
@@ -87,13 +90,22 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
     source = tmp_path / name
     make(source)
 
-    adoption = use_data(load_settings(project / "params.yaml"), source, target=target, task=task)
+    exclude = ("Agent Name",) if dataset == "awkward-names" else ()
+    adoption = use_data(
+        load_settings(project / "params.yaml"), source, target=target, task=task, exclude=exclude
+    )
     settings = load_settings(project / "params.yaml").model_copy(
         update={"tracking_uri": mlflow_store}
     )
     assert settings.contract.target == target and adoption.rows > 100
     frame = pd.read_parquet(source) if name.endswith(".parquet") else pd.read_csv(source)
     _, metrics = run_pipeline(settings, frame)
+    unlabelled = int(frame[target].isna().sum())
+    validation = json.loads(settings.path(settings.params.data.validation_report).read_text())
+    assert validation["rows_without_target"] == unlabelled  # counted, and left out of the splits
+    prepared = sum(len(pd.read_csv(settings.prepared(split))) for split in ("train", "test"))
+    assert prepared == len(frame) - unlabelled
+    assert all(settings.contract.columns[name].role == "ignored" for name in exclude)
     if metric == "rmse":
         assert metrics["r2"] > 0.2
     else:
@@ -108,10 +120,18 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
     app = create_app(
         settings, ServingSettings(prediction_log=None), loader=lambda *_: (champion, None)
     )
+    # What the file held is observed, not a limit: a value far beyond it is scored and counted.
+    contract = settings.contract
+    number = next(n for n in contract.features if contract.columns[n].observed_max is not None)
+    far = {**record, number: contract.columns[number].observed_max * 10 + 100}
     with TestClient(app) as client:
         answer = client.post("/predict", json={"records": [record]})
         wrong = client.post("/predict", json={"records": [{**record, "no such column": 1}]})
+        beyond = client.post("/predict", json={"records": [far]})
+        counted = client.get("/metrics").text
     assert answer.status_code == 200, answer.text
+    assert beyond.status_code == 200, beyond.text
+    assert f'unusual_values_total{{column="{number}",kind="range"}} 1.0' in counted
     prediction = answer.json()["predictions"][0]
     if metric == "rmse":
         assert isinstance(prediction["prediction"], float)

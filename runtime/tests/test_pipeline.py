@@ -206,7 +206,11 @@ def test_without_the_example_a_missing_file_asks_for_use_data(settings):
 def test_parquet_raw_data_runs_the_pipeline(settings, sample):
     as_parquet = with_raw_path(settings, settings.params.data.raw_path.with_suffix(".parquet"))
     write_table(as_parquet.path(as_parquet.params.data.raw_path), sample)
-    assert check_raw_data(as_parquet) == {"rows": len(sample), "columns": len(sample.columns)}
+    assert check_raw_data(as_parquet) == {
+        "rows": len(sample),
+        "columns": len(sample.columns),
+        "rows_without_target": 0,
+    }
     n_train, n_test = prepare(as_parquet)
     assert n_train + n_test == len(sample)
 

@@ -749,3 +749,47 @@ def test_a_body_nested_too_deeply_is_the_same_422_on_both_routes(client, path, d
     answer = test_client.post(path, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["msg"] == "the JSON is nested too deeply"
+
+
+def test_values_unlike_training_are_scored_and_counted_but_declared_limits_refuse(
+    module_settings, fitted, tmp_path, records
+):
+    contract = module_settings.contract
+    number = next(
+        n for n in contract.features if contract.columns[n].type in ("numeric", "integer")
+    )
+    category = next(n for n in contract.features if contract.columns[n].type == "categorical")
+    record = next(r for r in records if r[number] is not None and r[category] is not None)
+    seen = record[number]
+    columns = {
+        **contract.columns,  # training held values up to seen - 1; the team declared seen + 10
+        number: contract.columns[number].model_copy(
+            update={"min": None, "max": seen + 10, "observed_min": None, "observed_max": seen - 1}
+        ),
+        category: contract.columns[category].model_copy(update={"open": True}),
+    }
+    settings = module_settings.model_copy(
+        update={"contract": contract.model_copy(update={"columns": columns})}
+    )
+    test_client, _ = make_client(settings, fitted, tmp_path)
+    with test_client as api:
+        unusual = [
+            {**record, number: seen},  # above what training held: scored, counted
+            {**record, number: seen - 1, category: "never-seen-before"},  # a new category
+            {**record, number: seen - 1},
+        ]
+        answered = api.post("/predict", json={"records": unusual})
+        assert answered.status_code == 200 and len(answered.json()["predictions"]) == 3
+        beyond = api.post("/predict", json={"records": [{**record, number: seen + 11}]})
+        assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"][-1] == number
+        samples = scrape(api)
+    assert (
+        samples[("unusual_values_total", frozenset({"column": number, "kind": "range"}.items()))]
+        == 1
+    )
+    assert (
+        samples[
+            ("unusual_values_total", frozenset({"column": category, "kind": "category"}.items()))
+        ]
+        == 1
+    )

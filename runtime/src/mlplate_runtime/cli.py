@@ -88,7 +88,10 @@ def data(params: ParamsOption = Path("params.yaml")) -> None:
 @app.command()
 @stage
 def ingest(
-    source: Annotated[Path, typer.Argument(help="The new drop: same columns, CSV or Parquet.")],
+    source: Annotated[
+        Path,
+        typer.Argument(envvar="DATA_FILE", help="The new drop: same columns, CSV or Parquet."),
+    ],
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
     """Validate a new drop of the same dataset; only then replace the raw data and track it."""
@@ -97,37 +100,60 @@ def ingest(
     typer.echo(ingest_drop(_settings(params), source))
 
 
+def _names(listed: str) -> tuple[str, ...]:
+    """Comma-separated column names, as a tuple (empty entries dropped)."""
+    return tuple(name.strip() for name in listed.split(",") if name.strip())
+
+
 @app.command("use-data")
 @stage
 def use_data(
-    source: Annotated[Path, typer.Argument(help="Your dataset: a CSV or Parquet file.")],
-    target: Annotated[str, typer.Option(help="The column to predict.")],
+    source: Annotated[
+        Path, typer.Argument(envvar="DATA_FILE", help="Your dataset: a CSV or Parquet file.")
+    ],
+    target: Annotated[str, typer.Option(envvar="DATA_TARGET", help="The column to predict.")],
     task: Annotated[
-        str | None, typer.Option(help="classification or regression (guessed when omitted).")
+        str | None,
+        typer.Option(envvar="DATA_TASK", help="classification or regression (guessed if omitted)."),
     ] = None,
     sensitive: Annotated[
-        str, typer.Option(help="Comma-separated sensitive columns (metrics per group).")
+        str,
+        typer.Option(
+            envvar="DATA_SENSITIVE", help="Comma-separated sensitive columns (metrics per group)."
+        ),
+    ] = "",
+    exclude: Annotated[
+        str,
+        typer.Option(envvar="DATA_EXCLUDE", help="Comma-separated columns to leave out (ignored)."),
     ] = "",
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
     """Adopt a dataset: copy it to data/raw, infer data/contract.yaml, point params.yaml at it."""
     from mlplate_runtime.data.adopt import use_data as run
 
+    task = task or None  # TASK= given empty: guessed
     if task not in (None, "classification", "regression"):
         raise ProjectError(f"TASK must be classification or regression, not {task!r}")
-    columns = tuple(name.strip() for name in sensitive.split(",") if name.strip())
-    adoption = run(_settings(params), source, target=target, task=task, sensitive=columns)
+    adoption = run(
+        _settings(params),
+        source,
+        target=target,
+        task=task,
+        sensitive=_names(sensitive),
+        exclude=_names(exclude),
+    )
     contract = adoption.contract
     typer.echo(
         f"adopted {adoption.raw_path} ({adoption.rows} rows) as dataset {contract.name!r}: "
         f"{contract.task}, target {contract.target!r}"
     )
     for name, spec in contract.columns.items():
+        low, high = spec.observed_min, spec.observed_max
         allowed = (
-            ", ".join(map(str, spec.categories))
+            ", ".join(map(str, spec.categories)) + (" (seen; others scored)" if spec.open else "")
             if spec.categories
-            else f"{spec.min:g} to {spec.max:g}"
-            if spec.min is not None and spec.max is not None
+            else f"seen {low:g} to {high:g}"
+            if low is not None and high is not None
             else ""
         )
         nullable = ", may be missing" if spec.nullable else ""
@@ -331,6 +357,12 @@ def predict_batch(
         f"in {result.seconds:.1f} s ({result.rows / max(result.seconds, 1e-9):,.0f} rows/s): "
         f"{result.output}"
     )
+    if result.unusual:
+        counts = ", ".join(f"{name} {count:,}" for name, count in result.unusual.items())
+        typer.echo(
+            f"scored values outside what training data held (observed range or categories): "
+            f"{counts}"
+        )
     if result.rejected_path is not None:
         typer.secho(
             f"warning: {result.rejected:,} rows break the data contract or cannot be scored; "

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from mlplate_runtime.config import Settings
+from mlplate_runtime.data.contract import ColumnSpec
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.params_file import read_pipeline
 
@@ -81,18 +82,30 @@ def data_card_page(settings: Settings) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, column in contract.columns.items():
-        if column.categories:
-            allowed = ", ".join(str(category) for category in column.categories)
-        else:
-            low = "" if column.min is None else f"{column.min:g}"
-            high = "" if column.max is None else f"{column.max:g}"
-            allowed = f"{low} to {high}".strip() if (low or high) else "any"
+        allowed = _allowed(column)
         share = f"{missing[name]:.1%}" if name in missing else "-"
         lines.append(
             f"| `{name}` | {column.type} | {column.role} | {_cell(allowed)} | "
             f"{'yes' if column.nullable else 'no'} | {share} | {_cell(column.description)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _span(low: float | None, high: float | None) -> str:
+    return f"{'' if low is None else f'{low:g}'} to {'' if high is None else f'{high:g}'}".strip()
+
+
+def _allowed(column: ColumnSpec) -> str:
+    """What a column accepts: its declared limits (refused beyond), then what training held."""
+    if column.categories:
+        listed = ", ".join(str(category) for category in column.categories)
+        return f"seen: {listed} (others scored)" if column.open else listed
+    said = []
+    if column.min is not None or column.max is not None:
+        said.append(f"limit {_span(column.min, column.max)}")
+    if column.observed_min is not None or column.observed_max is not None:
+        said.append(f"seen {_span(column.observed_min, column.observed_max)}")
+    return "; ".join(said) or "any"
 
 
 def champion_details(settings: Settings) -> dict[str, Any] | None:

@@ -37,7 +37,11 @@ CONTRACT_HEADER = """\
 # Inferred by `make use-data`: review types, ranges, categories and roles, then commit it.
 #
 # Per column: type (numeric, integer, boolean, categorical), role (feature, target, id,
-# sensitive, ignored; default feature), nullable (default false), min / max, categories.
+# sensitive, ignored; default feature), nullable (default false), and
+# - observed_min / observed_max, or the categories of an `open: true` column: what the data held.
+#   Other values are scored, counted (the API's /metrics, batch summaries) and flagged by monitoring.
+# - min / max, or categories without `open`: limits you declare. Other values are refused
+#   (validation fails, the API answers 422, batch scoring puts the row in the rejected file).
 """
 DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
 MODEL_CARD_NOTES = Path("docs/model-card.yml")
@@ -80,18 +84,31 @@ def dataset_name(path: Path) -> str:
 
 
 def _check_columns(
-    frame: pd.DataFrame, path: Path, target: str, sensitive: tuple[str, ...]
+    frame: pd.DataFrame,
+    path: Path,
+    target: str,
+    sensitive: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> None:
     columns = [str(name) for name in frame.columns]
-    for name, what in [(target, "TARGET"), *((s, "SENSITIVE") for s in sensitive)]:
+    named = [(target, "TARGET"), *((s, "SENSITIVE") for s in sensitive)]
+    for name, what in [*named, *((e, "EXCLUDE") for e in exclude)]:
         if name not in columns:
             raise ProjectError(
                 f"{what} {name!r} is not a column of {path}; its columns are {columns}"
             )
     if target in sensitive:
         raise ProjectError(f"{target!r} cannot be both the target and a sensitive column")
-    if len(frame) < MIN_ROWS:
-        raise DataValidationError(f"{path} has {len(frame)} rows; at least {MIN_ROWS} are needed")
+    both = [name for name, _ in named if name in exclude]
+    if both:
+        raise ProjectError(
+            f"{both[0]!r} is excluded: take it out of EXCLUDE or of TARGET/SENSITIVE"
+        )
+    labelled = int(frame[target].notna().sum())
+    if labelled < MIN_ROWS:
+        raise DataValidationError(
+            f"{path} has {labelled} rows with a target; at least {MIN_ROWS} are needed"
+        )
 
 
 def _promotion_values(contract: Contract, frame: pd.DataFrame) -> dict[str, object]:
@@ -114,22 +131,30 @@ def use_data(
     target: str,
     task: str | None = None,
     sensitive: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> Adoption:
     """Adopt ``source`` as the project's dataset; return what was inferred."""
     frame = read_table(source)
-    _check_columns(frame, source, target, sensitive)
+    _check_columns(frame, source, target, sensitive, exclude)
     name = dataset_name(source)
-    if (task or infer_task(frame[target])) == "classification" and frame[target].nunique() < 2:
+    labels = frame[target].dropna()
+    if (task or infer_task(labels)) == "classification" and labels.nunique() < 2:
         raise DataValidationError(f"{source}: the target {target!r} has a single class")
     try:
         contract, notes = infer_contract(
-            frame, name=name, target=target, task=task, sensitive=sensitive
+            frame, name=name, target=target, task=task, sensitive=sensitive, exclude=exclude
         )
     except ValidationError as error:
         raise ProjectError(f"{source}: cannot describe this data: {first_error(error)}") from None
     problems = validation_problems(frame, contract)
     if problems:
         raise DataValidationError(f"{source}: " + "; ".join(problems))
+    unlabelled = len(frame) - len(labels)
+    if unlabelled:
+        notes.append(
+            f"{unlabelled} rows have no {target!r}: `prepare` leaves them out of training and "
+            "evaluation (reports/validation.json counts them)"
+        )
 
     suffix = ".parquet" if source.suffix.lower() in PARQUET_SUFFIXES else ".csv"
     raw_path = RAW_DIR / f"{name}{suffix}"

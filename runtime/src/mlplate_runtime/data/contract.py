@@ -31,7 +31,14 @@ FALSE_TEXT = frozenset({"false", "0", "0.0", "no"})
 
 
 class ColumnSpec(BaseModel):
-    """One column: its type, role, whether it may be missing, and its allowed values."""
+    """One column: its type, role, whether it may be missing, and its allowed values.
+
+    Limits the team declares are hard: ``min``/``max``, and ``categories`` of a closed column
+    (the default) refuse other values everywhere (validation, a 422 in the API, a rejected row in
+    batch). What training data held is soft: ``observed_min``/``observed_max``, and the
+    categories of an ``open`` column; other values are scored, counted (the API's /metrics, batch
+    summaries) and flagged by monitoring.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,18 +47,47 @@ class ColumnSpec(BaseModel):
     nullable: bool = False
     min: float | None = None
     max: float | None = None
+    observed_min: float | None = None
+    observed_max: float | None = None
     categories: tuple[Category, ...] | None = Field(default=None, min_length=1)
+    open: bool = False  # categorical: values beyond `categories` are scored, not refused
     description: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
         if self.type == "categorical" and not self.categories and self.role != "ignored":
             raise ValueError("a categorical column needs a list of categories")
-        if self.type != "categorical" and self.categories:
-            raise ValueError(f"a {self.type} column takes min/max, not categories")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+        if self.type != "categorical" and (self.categories or self.open):
+            raise ValueError(f"a {self.type} column takes min/max, not categories or open")
+        if self.type == "categorical" and (
+            self.observed_min is not None or self.observed_max is not None
+        ):
+            raise ValueError("a categorical column takes categories, not observed_min/max")
+        for low, high, name in (
+            (self.min, self.max, "min"),
+            (self.observed_min, self.observed_max, "observed_min"),
+        ):
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{name} {low} is above {name.replace('min', 'max')} {high}")
         return self
+
+    def unusual(self, values: pd.Series) -> pd.Series:
+        """True where a value lies outside what training data held (observed range, or an open
+        column's categories): scored, but worth counting. Missing values are not unusual."""
+        if self.type == "categorical":
+            if not self.open or not self.categories:
+                return pd.Series(False, index=values.index)
+            known = (values.isin(self.categories) | values.isna()).to_numpy(dtype=bool)
+            if not known.all():  # 1.0 read beside gaps is the category 1: compare as text
+                text = category_text(values[~known])
+                known[~known] = text.isin([str(c) for c in self.categories]).to_numpy(dtype=bool)
+            return pd.Series(~known, index=values.index)
+        if self.observed_min is None and self.observed_max is None:
+            return pd.Series(False, index=values.index)
+        numbers = as_numbers(values) if self.type != "boolean" else values.map(as_boolean)
+        low = -np.inf if self.observed_min is None else self.observed_min
+        high = np.inf if self.observed_max is None else self.observed_max
+        return (numbers < low) | (numbers > high)
 
     @property
     def is_numeric(self) -> bool:
@@ -249,6 +285,8 @@ def _category_failures(
     name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
 ) -> list[Failure]:
     allowed = spec.categories or ()
+    if spec.open:  # other values are scored and counted (ColumnSpec.unusual), not refused
+        return []
     matched = values.isin(allowed) | missing
     if matched.all():
         return []
@@ -291,7 +329,8 @@ def column_failures(name: str, spec: ColumnSpec, values: pd.Series) -> list[Fail
         failures = _boolean_failures(name, values, missing)
     else:
         failures = _category_failures(name, spec, values, missing)
-    if not spec.nullable and missing.any():
+    # A row without a target is no error: `prepare` drops it and the validation report counts it.
+    if not spec.nullable and spec.role != "target" and missing.any():
         failures.append(Failure(name, "missing values", missing))
     return failures
 
@@ -299,6 +338,18 @@ def column_failures(name: str, spec: ColumnSpec, values: pd.Series) -> list[Fail
 def column_problems(name: str, spec: ColumnSpec, values: pd.Series) -> list[str]:
     """Every way one column breaks its spec, as messages naming the lines."""
     return [failure.message() for failure in column_failures(name, spec, values)]
+
+
+def unusual_counts(frame: pd.DataFrame, contract: Contract) -> dict[str, int]:
+    """Per feature column present in ``frame``, how many values lie outside what training data
+    held (only columns with any)."""
+    counts = {}
+    for name in contract.features:
+        if name in frame.columns:
+            found = int(contract.columns[name].unusual(frame[name]).sum())
+            if found:
+                counts[name] = found
+    return counts
 
 
 def row_problems(frame: pd.DataFrame, contract: Contract, columns: Iterable[str]) -> pd.Series:
@@ -356,7 +407,11 @@ def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
             out[name] = values  # already the contract's values: no copy into Python objects
         else:  # e.g. 1.0 read beside gaps, or "1" as text, for the category 1
             lookup = {str(category): category for category in spec.categories or ()}
-            out[name] = category_text(values).map(lookup, na_action="ignore").astype(object)
+            text = category_text(values)
+            known = text.map(lookup, na_action="ignore").astype(object)
+            if spec.open:  # a value it has not seen stays, as text (the encoder ignores it)
+                known = known.where(known.notna() | text.isna(), text.astype(object))
+            out[name] = known
     return pd.DataFrame(out, index=frame.index, copy=False)
 
 

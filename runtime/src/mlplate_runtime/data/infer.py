@@ -1,4 +1,8 @@
-"""Infer a data contract from a table: types, ranges with a margin, categories, nullability."""
+"""Infer a data contract from a table: types, observed ranges and categories, nullability.
+
+What it infers is what the data held (soft: other values are scored and counted), never a
+limit: only a team declares `min`/`max` or a closed list of categories.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,18 @@ from mlplate_runtime.data.contract import (
 
 MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
 MAX_CLASSES = 20  # a whole-number target with at most this many values is a class label
-RANGE_MARGIN = 0.1  # ranges allow 10% of the observed span beyond the observed values
 
 
-def _round(value: float) -> float:
-    return float(f"{value:.6g}")
+def _outward(value: float, *, down: bool) -> float:
+    """``value`` to 6 significant digits, rounded down or up (the range still holds it)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - 5)
+    scaled = value / step
+    if abs(scaled - round(scaled)) < 1e-6:  # already 6 digits (5.0 / 1e-5 is 499999.99...)
+        scaled = round(scaled)
+    digits = math.floor(scaled) if down else math.ceil(scaled)
+    return float(f"{digits * step:.6g}")
 
 
 def _whole(values: pd.Series) -> bool:
@@ -35,16 +46,13 @@ def _whole(values: pd.Series) -> bool:
     )
 
 
-def _bounds(values: pd.Series, *, whole: bool) -> tuple[float, float]:
+def _observed(values: pd.Series, *, whole: bool) -> tuple[float, float]:
+    """The smallest and largest finite value (rounded outward to 6 significant digits)."""
     finite = values[np.isfinite(values)] if len(values) else values
     low, high = float(finite.min()), float(finite.max())
-    margin = (high - low) * RANGE_MARGIN or max(abs(low) * RANGE_MARGIN, 1.0)
-    lower, upper = low - margin, high + margin
-    if low >= 0:
-        lower = max(0.0, lower)
     if whole:
-        return float(math.floor(lower)), float(math.ceil(upper))
-    return _round(lower), _round(upper)
+        return float(math.floor(low)), float(math.ceil(high))
+    return _outward(low, down=True), _outward(high, down=False)
 
 
 def _is_boolean(values: pd.Series) -> bool:
@@ -98,12 +106,15 @@ def infer_column(
         return ColumnSpec(type="boolean", role=role, nullable=nullable), None
     if numeric:
         if role == "feature" and whole and _looks_like_id(name, values):
-            return ColumnSpec(type="integer", role="id", min=float(values.min())), (
+            return ColumnSpec(type="integer", role="id"), (
                 f"'{name}' looks like an identifier: role id (not a model input)"
             )
-        low, high = _bounds(values.dropna().astype(float), whole=whole)
+        low, high = _observed(values.dropna().astype(float), whole=whole)
         kind: ColumnType = "integer" if whole else "numeric"
-        return ColumnSpec(type=kind, role=role, nullable=nullable, min=low, max=high), None
+        spec = ColumnSpec(
+            type=kind, role=role, nullable=nullable, observed_min=low, observed_max=high
+        )
+        return spec, None
     distinct = values.dropna().astype(str).nunique()
     if role == "feature" and distinct > MAX_CATEGORIES:
         return (
@@ -115,6 +126,7 @@ def infer_column(
         role=role,
         nullable=nullable,
         categories=_categories(values, whole=False),
+        open=True,  # the categories training data held; a new one is scored and counted
     ), None
 
 
@@ -125,22 +137,28 @@ def infer_contract(
     target: str,
     task: str | None = None,
     sensitive: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> tuple[Contract, list[str]]:
-    """A contract describing ``frame``, and notes on what deserves a review."""
+    """A contract describing ``frame``, and notes on what deserves a review. ``exclude`` names
+    columns left out of everything (role ignored). Rows without a target are `prepare`'s to
+    drop: the target is described from the others."""
+    labels = frame[target].dropna()
     notes = (
         []
         if task
-        else [
-            f"task: {infer_task(frame[target])} (guessed from the target's values; TASK= sets it)"
-        ]
+        else [f"task: {infer_task(labels)} (guessed from the target's values; TASK= sets it)"]
     )
-    task = task or infer_task(frame[target])
+    task = task or infer_task(labels)
     columns = {}
     for column in frame.columns:
+        if column in exclude:
+            columns[str(column)] = ColumnSpec(type="categorical", role="ignored", nullable=True)
+            continue
         role: Role = (
             "target" if column == target else "sensitive" if column in sensitive else "feature"
         )
-        spec, note = infer_column(str(column), frame[column], role=role, task=task)
+        values = labels if column == target else frame[column]
+        spec, note = infer_column(str(column), values, role=role, task=task)
         columns[str(column)] = spec
         if note:
             notes.append(note)

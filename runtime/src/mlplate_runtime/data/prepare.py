@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from mlplate_runtime.data.contract import validate, validation_problems
 from mlplate_runtime.data.ingest import read_table
 from mlplate_runtime.errors import DataValidationError
 
+log = logging.getLogger(__name__)
 MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
 MIN_ROWS_PER_CLASS = 2
 
@@ -27,8 +29,13 @@ def check_raw_data(settings: Settings) -> dict[str, int]:
     problems = validation_problems(frame, settings.contract)
     if problems:
         raise DataValidationError(f"{path} breaks the data contract: " + "; ".join(problems))
-    check_trainable(frame, settings)
-    summary = {"rows": len(frame), "columns": len(frame.columns)}
+    labelled = frame[settings.contract.target].notna()
+    check_trainable(frame[labelled], settings)
+    summary = {
+        "rows": len(frame),
+        "columns": len(frame.columns),
+        "rows_without_target": int((~labelled).sum()),  # `prepare` drops them
+    }
     report = settings.path(settings.params.data.validation_report)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(summary, indent=2) + "\n")
@@ -83,6 +90,10 @@ def prepare(settings: Settings) -> tuple[int, int]:
     data = settings.params.data
     path = settings.path(data.raw_path)
     frame = validate(read_table(path), settings.contract, source=str(path))
+    unlabelled = frame[settings.contract.target].isna()
+    if unlabelled.any():  # nothing to learn from or score against; counted by `validate`
+        log.info("dropping %d rows without a target", int(unlabelled.sum()))
+        frame = frame[~unlabelled].reset_index(drop=True)
     check_trainable(frame, settings)
     held_out = test_rows(
         split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed

@@ -19,8 +19,15 @@ MISSING_SHARE = 0.05
 
 
 def _span(spec: ColumnSpec) -> tuple[float, float]:
-    low = spec.min if spec.min is not None else (spec.max - 100 if spec.max is not None else 0.0)
-    high = spec.max if spec.max is not None else low + 100
+    """The declared range, else the observed one, else 100 wide."""
+    given_low = spec.min if spec.min is not None else spec.observed_min
+    given_high = spec.max if spec.max is not None else spec.observed_max
+    low = (
+        given_low
+        if given_low is not None
+        else (given_high - 100 if given_high is not None else 0.0)
+    )
+    high = given_high if given_high is not None else low + 100
     return float(low), float(high)
 
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from mlplate_runtime.data.contract import (
     as_numbers,
     category_text,
     row_problems,
+    unusual_counts,
 )
 from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_chunks
 from mlplate_runtime.errors import ProjectError
@@ -52,6 +53,7 @@ class BatchResult:
     model_version: str
     input_sha256: str
     seconds: float
+    unusual: dict[str, int] = field(default_factory=dict)  # scored values unlike training data
 
 
 def rejected_path(output: Path) -> Path:
@@ -192,8 +194,8 @@ def _scored_frame(
 
 def _score_chunk(
     chunk: pd.DataFrame, model: LoadedModel, columns: list[str], metadata: dict[str, str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(scored rows, rejected rows with their problems) of one chunk."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """(scored rows, rejected rows with their problems, unusual values per column) of a chunk."""
     problems = row_problems(chunk, model.contract, columns)
     valid = (problems == "").to_numpy()
     classes = len(model.contract.classes)
@@ -211,7 +213,7 @@ def _score_chunk(
     rejected = chunk[~valid].copy()
     rejected.insert(0, ROW, rejected.index + 1)
     rejected[PROBLEMS] = problems[~valid]
-    return scored, rejected
+    return scored, rejected, unusual_counts(chunk[valid], model.contract)
 
 
 def _check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
@@ -261,10 +263,13 @@ def predict_batch(
     try:
         with Progress(f"scoring {source.name}", unit="rows") as progress:
             columns: list[str] = []
+            unusual: dict[str, int] = {}
             for number, (chunk, fraction) in enumerate(read_chunks(source, chunk_rows)):
                 if number == 0:
                     columns = _input_columns(chunk, contract, source)
-                good, bad = _score_chunk(chunk, model, columns, metadata)
+                good, bad, found = _score_chunk(chunk, model, columns, metadata)
+                for name, count in found.items():
+                    unusual[name] = unusual.get(name, 0) + count
                 scored.write(good)
                 if len(bad):
                     rejected.write(bad)
@@ -295,6 +300,7 @@ def predict_batch(
         model_version=metadata["model_version"],
         input_sha256=metadata["input_sha256"],
         seconds=time.perf_counter() - started,
+        unusual=unusual,
     )
 
 

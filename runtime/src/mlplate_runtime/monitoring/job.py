@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlplate_runtime.config import Settings
-from mlplate_runtime.data.contract import Contract, validation_problems
+from mlplate_runtime.data.contract import Contract, unusual_counts, validation_problems
 from mlplate_runtime.data.ingest import read_table
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import (
@@ -157,6 +157,12 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     shift = _prediction_shift(settings, raw, reference, monitoring.p_value)
     if shift is not None:
         summary["prediction_shift"] = shift
+    unusual = unusual_counts(raw, contract)
+    summary["unusual_values"] = unusual  # scored, but outside what training data held
+    for name, count in unusual.items():
+        summary["warnings"].append(
+            f"{count} of {len(raw)} values of {name!r} lie outside what training data held"
+        )
     if batch.malformed_lines:
         summary["warnings"].append(
             f"{batch.malformed_lines} malformed prediction-log lines were skipped"

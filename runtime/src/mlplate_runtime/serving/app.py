@@ -29,7 +29,7 @@ from mlplate_runtime.config import (
 from mlplate_runtime.logs import configure_server_once
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.project import current_project
-from mlplate_runtime.serving.metrics import CONTENT_TYPE, RequestMetrics
+from mlplate_runtime.serving.metrics import CONTENT_TYPE, RequestMetrics, UnusualInputs
 from mlplate_runtime.serving.models import load_models
 from mlplate_runtime.serving.requests import (
     BodyLimit,
@@ -192,6 +192,7 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
     limit = state.serving.max_batch_size
     PredictRequest = request_model(Record, limit)
     batch_adapter = TypeAdapter(list[Record])  # type: ignore[valid-type]
+    unusual = UnusualInputs(settings.contract, state.metrics.registry)
 
     @app.post("/predict", responses=ERROR_RESPONSES)
     async def predict(request: PredictRequest) -> Any:  # type: ignore[valid-type]
@@ -199,6 +200,7 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
         if state.champion is None:
             return _not_ready(state)
         records = [as_input(record, features) for record in request.records]  # type: ignore[attr-defined]
+        unusual.observe(records)
         return await answer(state, records)
 
     @app.post(
@@ -226,7 +228,9 @@ def _prediction_routes(app: FastAPI, state: ServingState, settings: Settings) ->
             validated = await asyncio.to_thread(batch_adapter.validate_python, raw)
         except ValidationError as error:
             raise RequestValidationError(error.errors(include_url=False)) from None
-        return await answer(state, [as_input(record, features) for record in validated])
+        records = [as_input(record, features) for record in validated]
+        unusual.observe(records)
+        return await answer(state, records)
 
 
 def _project_routes(app: FastAPI) -> list[str]:

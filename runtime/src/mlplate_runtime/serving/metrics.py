@@ -1,6 +1,7 @@
 """Prometheus metrics of the API, served as text at /metrics.
 
-Traffic and latency by route and status, records per scoring call, the answers given
+Traffic and latency by route and status, records per scoring call, input values outside what
+training data held (scored, but counted per column), the answers given
 (label counts and probability histogram for classification, a summary of the predicted
 value for regression), prediction-log writes and drops, and the model versions serving.
 Each app has its own registry, so several apps in one process (tests) never collide.
@@ -25,6 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from mlplate_runtime.data.contract import Contract
 from mlplate_runtime.serving.prediction_log import PredictionLogger
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -144,3 +146,54 @@ class RequestMetrics:
             route = scope["path"] if scope["path"] in self.routes else "other"
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+
+
+class UnusualInputs:
+    """Counts, per column, request values outside what training data held: beyond a column's
+    observed range, or a category an open column has not seen. They are scored; this counter
+    (``unusual_values_total``) is how operators see them."""
+
+    def __init__(self, contract: Contract, registry: CollectorRegistry) -> None:
+        self.counter = Counter(
+            "unusual_values",
+            "Request values outside what training data held (scored, not refused)",
+            ["column", "kind"],
+            registry=registry,
+        )
+        self.ranges = [
+            (name, spec.observed_min, spec.observed_max)
+            for name, spec in contract.columns.items()
+            if spec.role == "feature" and (spec.observed_min, spec.observed_max) != (None, None)
+        ]
+        self.categories = [
+            (name, frozenset(str(category) for category in spec.categories or ()))
+            for name, spec in contract.columns.items()
+            if spec.role == "feature" and spec.open
+        ]
+
+    def observe(self, records: list[dict[str, Any]]) -> None:
+        """Count the unusual values of one request's validated records (a few comparisons each)."""
+        for name, low, high in self.ranges:
+            outside = sum(
+                1
+                for record in records
+                if isinstance(value := record.get(name), (int, float))
+                and ((low is not None and value < low) or (high is not None and value > high))
+            )
+            if outside:
+                self.counter.labels(name, "range").inc(outside)
+        for name, known in self.categories:
+            unseen = sum(
+                1
+                for record in records
+                if (value := record.get(name)) is not None and _category(value) not in known
+            )
+            if unseen:
+                self.counter.labels(name, "category").inc(unseen)
+
+
+def _category(value: Any) -> str:
+    """A request value as the contract's category text (40.0 is the category 40)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

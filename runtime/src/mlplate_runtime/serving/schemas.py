@@ -10,7 +10,17 @@ import keyword
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    create_model,
+)
 
 from mlplate_runtime.data.contract import (
     FALSE_TEXT,
@@ -81,6 +91,8 @@ def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
     kind: Any
     if spec.role == "ignored":
         kind = Any
+    elif spec.type == "categorical" and spec.open:  # a value not seen in training is scored
+        kind = Literal[spec.categories] | StrictStr | StrictInt | StrictFloat  # type: ignore[valid-type]
     elif spec.type == "categorical":
         kind = Literal[spec.categories]  # type: ignore[valid-type]
     else:
