@@ -46,14 +46,20 @@ frame = pd.DataFrame({
     "notes": [f"called on day {i}" for i in range(n)],
 })
 frame["Will Renew"] = np.where(orders + rng.normal(0, 5, n) > 20, "yes", "no")
+frame.loc[::25, "Will Renew"] = None  # not due yet: prepare leaves them out
 frame.to_csv(PATH, index=False)
 """,
 }
 # One dataset runs end to end through the project's commands: names with spaces and symbols
-# (the target's name passes through make and the shell), gaps and free text. The runtime's
+# (the target's and an excluded column's names pass through make), gaps, free text and rows
+# without a target. The runtime's
 # tests run datasets of other shapes (binary, regression, multi-class Parquet) in-process.
 DATASETS: dict[str, tuple[str, list[str], str]] = {
-    "awkward-names-no-sensitive": ("Renewals 2026.csv", ["TARGET=Will Renew"], "roc_auc"),
+    "awkward-names-no-sensitive": (
+        "Renewals 2026.csv",
+        ["TARGET=Will Renew", "EXCLUDE=Plan Type"],
+        "roc_auc",
+    ),
 }
 RECORD = """
 import json, pandas as pd
@@ -83,6 +89,13 @@ def test_use_data_then_make_ci_is_green_and_serves_a_real_record(tmp_path, envir
     project = new_project(tmp_path / "project")
     environments.setup(project)
     source = make_dataset(project, tmp_path, name)
+    # What make is given is data: no shell ever reads it.
+    hostile = 'x"; touch pwned; echo "$(touch pwned)`touch pwned`'
+    refused = run(
+        "make", "use-data", f"DATA={hostile}", f"TARGET={hostile}", cwd=project, check=False
+    )
+    assert refused.returncode != 0 and "does not exist" in refused.stderr
+    assert not list(project.rglob("pwned"))
     adopted = run("make", "use-data", f"DATA={source}", *arguments, cwd=project)
     assert "Review the contract, commit, then run `make all`" in adopted.stdout
     changed = set(run("git", "diff", "--name-only", cwd=project).stdout.split())
@@ -95,6 +108,10 @@ def test_use_data_then_make_ci_is_green_and_serves_a_real_record(tmp_path, envir
     promotion = json.loads((project / "reports" / "promotion.json").read_text())
     assert promotion["promote"] and promotion["metric"] == metric
     assert promotion["model"].startswith("demo-model-")
+    validation = json.loads((project / "reports" / "validation.json").read_text())
+    assert validation["rows_without_target"] == 16
+    contract = (project / "data" / "contract.yaml").read_text()
+    assert "Plan Type:\n    type: categorical\n    role: ignored" in contract
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     if metric == "roc_auc":
         assert metrics["roc_auc"] > 0.8

@@ -1,6 +1,7 @@
 """A team's own dataset, of any shape, adopted with `use_data`, run through every stage,
-registered and served: a binary CSV, a regression CSV, a multi-class Parquet file and a CSV
-with awkward names, gaps and free text (generated projects run one of them end to end)."""
+registered, served and batch-scored: a binary CSV, a regression CSV, a multi-class Parquet file,
+a CSV with awkward names, gaps and free text, a daily history with ISO dates and a Parquet file
+with timestamps (generated projects run one of them end to end)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from mlplate_runtime.config import ServingSettings, load_settings
 from mlplate_runtime.data.adopt import use_data
+from mlplate_runtime.models.batch import predict_batch
 from mlplate_runtime.models.loaded import load_model
 from mlplate_runtime.models.registry import register
 from mlplate_runtime.serving.app import create_app
@@ -67,11 +69,44 @@ def renewals(path):
     frame.to_csv(path, index=False)
 
 
+def daily_demand(path):
+    """A daily history (ISO dates, in order): demand follows the weekday and the season."""
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2022-01-01", periods=500, freq="D")
+    price = rng.uniform(1, 3, len(days)).round(2)
+    weekend = days.dayofweek >= 5
+    demand = (
+        100
+        + 40 * weekend
+        - 15 * price
+        + 20 * np.sin(days.dayofyear / 58)
+        + rng.normal(0, 3, len(days))
+    )
+    frame = pd.DataFrame(
+        {"date": days.strftime("%Y-%m-%d"), "price": price, "demand": demand.round(1)}
+    )
+    frame.to_csv(path, index=False)
+
+
+def orders(path):
+    """Parquet with a timestamp column (rows not in time order) and an epoch-day edge case."""
+    rng = np.random.default_rng(6)
+    n = 300
+    placed = pd.Timestamp("1970-01-01") + pd.to_timedelta(rng.integers(0, 20_000, n), unit="D")
+    placed += pd.to_timedelta(rng.integers(0, 24, n), unit="h")
+    amount = rng.uniform(5, 500, n).round(2)
+    late = np.where((placed.hour >= 18) & (amount > 100), "late", "on time")
+    frame = pd.DataFrame({"placed at": placed, "amount": amount, "status": late})
+    frame.to_parquet(path, index=False)
+
+
 DATASETS = {
     "breast-cancer-binary": (breast_cancer, "breast cancer.csv", "target", None, "roc_auc"),
     "diabetes-regression": (diabetes, "diabetes.csv", "target", "regression", "rmse"),
     "wine-multiclass-parquet": (wine, "wine.parquet", "target", None, "roc_auc"),
     "awkward-names": (renewals, "Renewals 2026.csv", "Will Renew", None, "roc_auc"),
+    "daily-dates-csv": (daily_demand, "demand.csv", "demand", "regression", "rmse"),
+    "timestamps-parquet": (orders, "orders.parquet", "status", None, "roc_auc"),
 }
 
 
@@ -100,6 +135,15 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
     assert settings.contract.target == target and adoption.rows > 100
     frame = pd.read_parquet(source) if name.endswith(".parquet") else pd.read_csv(source)
     _, metrics = run_pipeline(settings, frame)
+    times = settings.contract.datetime_features
+    assert times == {"daily-dates-csv": ("date",), "timestamps-parquet": ("placed at",)}.get(
+        dataset, ()
+    )
+    if dataset == "daily-dates-csv":  # rows in date order: the latest are held out
+        assert metrics["r2"] > 0.6  # the weekday and season, from the date, explain most
+        assert settings.params.data.split == "time"
+        test = pd.read_csv(settings.prepared("test"))
+        assert test["date"].min() > pd.read_csv(settings.prepared("train"))["date"].max()
     unlabelled = int(frame[target].isna().sum())
     validation = json.loads(settings.path(settings.params.data.validation_report).read_text())
     assert validation["rows_without_target"] == unlabelled  # counted, and left out of the splits
@@ -115,7 +159,9 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
     assert report["model"] == adoption.registered_model
 
     # The API takes one of the file's own rows as the team would send it.
-    record = json.loads(frame.drop(columns=[target]).iloc[[0]].to_json(orient="records"))[0]
+    record = json.loads(
+        frame.drop(columns=[target]).iloc[[0]].to_json(orient="records", date_format="iso")
+    )[0]
     champion = load_model(settings, role="champion", uri=None)
     app = create_app(
         settings, ServingSettings(prediction_log=None), loader=lambda *_: (champion, None)
@@ -131,6 +177,17 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
         counted = client.get("/metrics").text
     assert answer.status_code == 200, answer.text
     assert beyond.status_code == 200, beyond.text
+    for name in times:  # sent as ISO 8601 text, as JSON has no time type
+        assert isinstance(record[name], str)
+
+    # The whole file scores in batch, and what joins predictions back to rows comes along.
+    result = predict_batch(settings, source, tmp_path / "scored.parquet")
+    assert result.rejected == 0 and result.scored == len(frame)
+    scored = pd.read_parquet(tmp_path / "scored.parquet")
+    kept = [name for name in frame.columns if settings.contract.columns[name].role in ("id",)]
+    assert set(kept) | set(times) <= set(scored.columns)
+    if times:
+        assert str(scored[times[0]].dtype) == "datetime64[ns, UTC]"
     assert f'unusual_values_total{{column="{number}",kind="range"}} 1.0' in counted
     prediction = answer.json()["predictions"][0]
     if metric == "rmse":

@@ -150,7 +150,10 @@ def use_data(
     for name, spec in contract.columns.items():
         low, high = spec.observed_min, spec.observed_max
         allowed = (
-            ", ".join(map(str, spec.categories)) + (" (seen; others scored)" if spec.open else "")
+            f"dates/times ({spec.format or 'ISO 8601'})"
+            if spec.type == "datetime"
+            else ", ".join(map(str, spec.categories))
+            + (" (seen; others scored)" if spec.open else "")
             if spec.categories
             else f"seen {low:g} to {high:g}"
             if low is not None and high is not None

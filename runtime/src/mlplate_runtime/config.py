@@ -51,6 +51,10 @@ class DataParams(Section):
     contract_path: Path = Path("data/contract.yaml")
     example_rows: int = Field(default=5000, gt=0)
     test_size: float = Field(default=0.2, gt=0, lt=1)
+    # random: a stratified sample is held out; time: the latest rows (by time_column, or the
+    # contract's one datetime feature), as a model of the past is used on the future
+    split: Literal["random", "time"] = "random"
+    time_column: str | None = None
     validation_report: Path = Path("reports/validation.json")
     prepared_dir: Path = Path("data/prepared")
     features_dir: Path = Path("data/features")

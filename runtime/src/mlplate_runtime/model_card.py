@@ -97,6 +97,8 @@ def _span(low: float | None, high: float | None) -> str:
 
 def _allowed(column: ColumnSpec) -> str:
     """What a column accepts: its declared limits (refused beyond), then what training held."""
+    if column.type == "datetime":
+        return f"dates/times ({column.format or 'ISO 8601'})"
     if column.categories:
         listed = ", ".join(str(category) for category in column.categories)
         return f"seen: {listed} (others scored)" if column.open else listed

@@ -51,11 +51,35 @@ def _leaf_line(lines: list[str], key: str) -> int:
     raise ProjectError(f"params.yaml has no key {key!r}")
 
 
-def set_values(path: Path, values: dict[str, object]) -> None:
-    """Set dotted keys (``data.raw_path``) to new values; the keys must exist."""
+def _add_leaf(lines: list[str], key: str) -> int:
+    """Insert ``key`` (empty) at the end of its section, which must exist; return its line."""
+    parent, _, leaf = key.rpartition(".")
+    if not parent:
+        raise ProjectError(f"params.yaml has no key {key!r}")
+    start = _leaf_line(lines, parent)
+    indent = " " * (2 * parent.count(".") + 2)
+    end = start + 1
+    for index in range(start + 1, len(lines)):
+        text = lines[index]
+        if text.strip() and not text.lstrip().startswith("#"):
+            if len(text) - len(text.lstrip(" ")) < len(indent):
+                break
+            end = index + 1
+    lines.insert(end, f"{indent}{leaf}: null\n")
+    return end
+
+
+def set_values(path: Path, values: dict[str, object], *, add: bool = False) -> None:
+    """Set dotted keys (``data.raw_path``) to new values; the keys must exist, or with ``add``
+    their section (the key is added at its end)."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     for key, value in values.items():
-        index = _leaf_line(lines, key)
+        try:
+            index = _leaf_line(lines, key)
+        except ProjectError:
+            if not add:
+                raise
+            index = _add_leaf(lines, key)
         found = LINE.match(lines[index].rstrip("\n"))
         if found is None:
             raise ProjectError(f"{path}: cannot read the line of {key!r}; edit it by hand")

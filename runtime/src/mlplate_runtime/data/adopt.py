@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from mlplate_runtime.config import RAW_DIR, Settings, load_settings
+from mlplate_runtime.config import RAW_DIR, DataParams, Settings, load_settings
 from mlplate_runtime.data.contract import (
     Contract,
     contract_yaml,
@@ -124,6 +124,30 @@ def _promotion_values(contract: Contract, frame: pd.DataFrame) -> dict[str, obje
     return values
 
 
+def _split_values(
+    contract: Contract, frame: pd.DataFrame, notes: list[str], *, current: DataParams
+) -> dict[str, object]:
+    """A time split when one datetime column orders the rows (the file is a history), else
+    random; what an earlier dataset set is replaced either way."""
+    times = contract.datetime_features
+    if len(times) == 1:
+        values = contract.columns[times[0]].datetimes(frame[times[0]])
+        if values.notna().all() and values.is_monotonic_increasing:
+            notes.append(
+                f"data.split: time: the rows are in order of {times[0]!r}, so the latest "
+                "rows are held out (a model of the past is judged on the future)"
+            )
+            return {"data.split": "time", "data.time_column": times[0]}
+    if times:
+        notes.append(
+            f"datetime columns {list(times)}: `data.split: time` and `data.time_column` hold out "
+            "the latest rows instead of a random sample"
+        )
+    if current.split == "random" and current.time_column is None:
+        return {}  # already the default: params.yaml stays as it is
+    return {"data.split": "random", "data.time_column": None}
+
+
 def use_data(
     settings: Settings,
     source: Path,
@@ -196,7 +220,9 @@ def use_data(
             "data.raw_path": raw_path.as_posix(),
             "mlflow.registered_model": registered,
             **_promotion_values(contract, frame),
+            **_split_values(contract, frame, notes, current=settings.params.data),
         },
+        add=True,  # a setting whose default params.yaml leaves out
     )
     load_settings(settings.root / "params.yaml")  # what was written reads back
     dvc_add(settings, destination.parent)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mlplate_runtime.errors import DataValidationError, ProjectError
 from mlplate_runtime.yaml_limits import load_yaml
 
-ColumnType = Literal["numeric", "integer", "boolean", "categorical"]
+ColumnType = Literal["numeric", "integer", "boolean", "categorical", "datetime"]
 Role = Literal["feature", "target", "id", "sensitive", "ignored"]
 Category = bool | int | float | str
 MAX_LINES_SHOWN = 5
@@ -51,6 +51,7 @@ class ColumnSpec(BaseModel):
     observed_max: float | None = None
     categories: tuple[Category, ...] | None = Field(default=None, min_length=1)
     open: bool = False  # categorical: values beyond `categories` are scored, not refused
+    format: str | None = None  # datetime written otherwise than ISO 8601 (strptime codes)
     description: str = ""
 
     @model_validator(mode="after")
@@ -58,11 +59,15 @@ class ColumnSpec(BaseModel):
         if self.type == "categorical" and not self.categories and self.role != "ignored":
             raise ValueError("a categorical column needs a list of categories")
         if self.type != "categorical" and (self.categories or self.open):
-            raise ValueError(f"a {self.type} column takes min/max, not categories or open")
-        if self.type == "categorical" and (
+            raise ValueError(f"a {self.type} column takes no categories or open")
+        if self.type in ("categorical", "datetime") and (
             self.observed_min is not None or self.observed_max is not None
         ):
-            raise ValueError("a categorical column takes categories, not observed_min/max")
+            raise ValueError(f"a {self.type} column takes no observed_min/max")
+        if self.type == "datetime" and (self.min is not None or self.max is not None):
+            raise ValueError("a datetime column takes no min/max")
+        if self.format is not None and self.type != "datetime":
+            raise ValueError("only a datetime column takes a format")
         for low, high, name in (
             (self.min, self.max, "min"),
             (self.observed_min, self.observed_max, "observed_min"),
@@ -92,6 +97,10 @@ class ColumnSpec(BaseModel):
     @property
     def is_numeric(self) -> bool:
         return self.type in ("numeric", "integer", "boolean")
+
+    def datetimes(self, values: pd.Series) -> pd.Series:
+        """A datetime column's values as UTC times (text that is no time becomes NaT)."""
+        return parse_datetimes(values, self.format)
 
 
 class Contract(BaseModel):
@@ -143,7 +152,12 @@ class Contract(BaseModel):
 
     @property
     def categorical_features(self) -> tuple[str, ...]:
-        return tuple(name for name in self.features if not self.columns[name].is_numeric)
+        return tuple(name for name in self.features if self.columns[name].type == "categorical")
+
+    @property
+    def datetime_features(self) -> tuple[str, ...]:
+        """Date and time inputs (the model takes their parts: year, month, day of week...)."""
+        return tuple(name for name in self.features if self.columns[name].type == "datetime")
 
     @property
     def sensitive(self) -> tuple[str, ...]:
@@ -227,6 +241,21 @@ def category_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "True", False: "False"}).astype("string")
     return values.astype("string")
+
+
+def parse_datetimes(values: pd.Series, form: str | None = None) -> pd.Series:
+    """Dates and times as UTC (a time without a zone is read as UTC): datetime columns as they
+    are, text in ISO 8601 (2024-01-31, 2024-01-31T09:30:00+01:00) or in ``form`` (strptime
+    codes); anything else, numbers included, becomes NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        times = pd.Series(values, index=values.index)
+        return times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
+    text = values.where(values.map(lambda value: isinstance(value, str)), None)
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    if form is not None and parsed.isna().any():
+        other = pd.to_datetime(text[parsed.isna()], format=form, utc=True, errors="coerce")
+        parsed = parsed.fillna(other) if len(other) else parsed
+    return pd.Series(parsed, index=values.index)
 
 
 def as_numbers(values: pd.Series) -> pd.Series:
@@ -320,11 +349,24 @@ def _boolean_failures(name: str, values: pd.Series, missing: pd.Series) -> list[
     return [Failure(name, "expected true/false values", rows)]
 
 
+def _datetime_failures(
+    name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
+) -> list[Failure]:
+    unreadable = spec.datetimes(values).isna() & ~missing
+    if not unreadable.any():
+        return []
+    form = f" or {spec.format}" if spec.format else ""
+    reason = f"expected dates or times (ISO 8601, e.g. 2024-01-31 or 2024-01-31T09:30{form})"
+    return [Failure(name, reason, unreadable)]
+
+
 def column_failures(name: str, spec: ColumnSpec, values: pd.Series) -> list[Failure]:
     """Every way one column breaks its spec, with the rows that break it."""
     missing = values.isna()
     if spec.type in ("numeric", "integer"):
         failures = _numeric_failures(name, spec, values, missing)
+    elif spec.type == "datetime":
+        failures = _datetime_failures(name, spec, values, missing)
     elif spec.type == "boolean":
         failures = _boolean_failures(name, values, missing)
     else:
@@ -403,6 +445,8 @@ def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
             out[name] = pd.to_numeric(values).astype("int64")
         elif spec.type == "boolean":
             out[name] = values.map(as_boolean).astype("float64")
+        elif spec.type == "datetime":
+            out[name] = spec.datetimes(values)
         elif (values.isin(spec.categories or ()) | values.isna()).all():
             out[name] = values  # already the contract's values: no copy into Python objects
         else:  # e.g. 1.0 read beside gaps, or "1" as text, for the category 1

@@ -20,6 +20,7 @@ from mlplate_runtime.data.contract import (
     ColumnType,
     Contract,
     Role,
+    parse_datetimes,
 )
 
 MAX_CATEGORIES = 50  # more distinct texts than this: free text or an identifier, ignored
@@ -84,6 +85,54 @@ def _categories(values: pd.Series, *, whole: bool) -> tuple[Any, ...]:
     return tuple(sorted(str(v) for v in present.unique()))
 
 
+# Formats tried, in order, when a text column is not ISO 8601 (day first before month first:
+# both read 03/04/2024, and a note asks for a review then).
+DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+)
+DATE_SAMPLE = 1000  # values tried per column (all must read as times)
+
+
+def datetime_format(values: pd.Series) -> tuple[bool, str | None, str | None]:
+    """(is a datetime column, its strptime format when not ISO 8601, a note on ambiguity)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True, None, None
+    present = values.dropna()
+    if (
+        present.empty
+        or pd.api.types.is_numeric_dtype(present)
+        or pd.api.types.is_bool_dtype(present)
+    ):
+        return False, None, None
+    sample = present.iloc[:DATE_SAMPLE]
+    if not sample.map(lambda value: isinstance(value, str)).all():
+        return False, None, None
+    # ISO 8601 needs a year, month and day (pandas would read "2024" or "12" as dates too)
+    if sample.str.match(r"^\d{4}-\d{2}-\d{2}").all() and parse_datetimes(sample).notna().all():
+        readable: list[str | None] = [None]
+    else:
+        readable = [
+            form
+            for form in DATE_FORMATS
+            if pd.to_datetime(sample, format=form, errors="coerce").notna().all()
+        ]
+    # every value, not only the sample, must read (else it is text, and validation would fail)
+    if not readable or parse_datetimes(present, readable[0]).isna().any():
+        return False, None, None
+    note = None
+    if len(readable) > 1 and readable[0] and readable[1] == readable[0].replace("%d/%m", "%m/%d"):
+        note = f"reads as day/month and as month/day: check `format: {readable[0]}`"
+    return True, readable[0], note
+
+
 def infer_task(values: pd.Series) -> str:
     """Classification for text, booleans or few whole numbers; regression otherwise."""
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -104,6 +153,10 @@ def infer_column(
         ), None
     if _is_boolean(values):
         return ColumnSpec(type="boolean", role=role, nullable=nullable), None
+    is_time, form, ambiguous = datetime_format(values)
+    if is_time and role != "target":
+        spec = ColumnSpec(type="datetime", role=role, nullable=nullable, format=form)
+        return spec, f"'{name}' {ambiguous}" if ambiguous else None
     if numeric:
         if role == "feature" and whole and _looks_like_id(name, values):
             return ColumnSpec(type="integer", role="id"), (

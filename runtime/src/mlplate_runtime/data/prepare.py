@@ -11,7 +11,7 @@ import pandas as pd
 from mlplate_runtime.config import Settings, Split
 from mlplate_runtime.data.contract import validate, validation_problems
 from mlplate_runtime.data.ingest import read_table
-from mlplate_runtime.errors import DataValidationError
+from mlplate_runtime.errors import DataValidationError, ProjectError
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
@@ -85,19 +85,53 @@ def split_strata(frame: pd.DataFrame, settings: Settings) -> pd.Series:
     return pd.qcut(target, q=10, labels=False, duplicates="drop")
 
 
+def time_column(settings: Settings) -> str:
+    """The column a time split orders rows by: data.time_column, or the one datetime column."""
+    contract, chosen = settings.contract, settings.params.data.time_column
+    times = [name for name, spec in contract.columns.items() if spec.type == "datetime"]
+    if chosen is not None:
+        if chosen not in times:
+            raise ProjectError(
+                f"params.yaml data.time_column {chosen!r} is not a datetime column of the "
+                f"contract; its datetime columns: {times}"
+            )
+        return chosen
+    if len(times) != 1:
+        raise ProjectError(
+            "params.yaml data.split is time: name the column that orders the rows in "
+            f"data.time_column (the contract's datetime columns: {times or 'none'})"
+        )
+    return times[0]
+
+
+def latest_rows(times: pd.Series, *, test_size: float) -> np.ndarray:
+    """A mask of the latest ``test_size`` share of rows (missing times count as the earliest)."""
+    n_test = max(1, round(len(times) * test_size))
+    order = np.argsort(times.to_numpy(dtype="datetime64[ns]"), kind="stable")  # NaT sorts last
+    missing = times.isna().to_numpy()
+    order = np.concatenate([order[missing[order]], order[~missing[order]]])
+    mask = np.zeros(len(times), dtype=bool)
+    mask[order[len(order) - n_test :]] = True
+    return mask
+
+
 def prepare(settings: Settings) -> tuple[int, int]:
     """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
     data = settings.params.data
     path = settings.path(data.raw_path)
+    ordered_by = time_column(settings) if data.split == "time" else None
     frame = validate(read_table(path), settings.contract, source=str(path))
     unlabelled = frame[settings.contract.target].isna()
     if unlabelled.any():  # nothing to learn from or score against; counted by `validate`
         log.info("dropping %d rows without a target", int(unlabelled.sum()))
         frame = frame[~unlabelled].reset_index(drop=True)
     check_trainable(frame, settings)
-    held_out = test_rows(
-        split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
-    )
+    if ordered_by is not None:
+        held_out = latest_rows(frame[ordered_by], test_size=data.test_size)
+    else:
+        held_out = test_rows(
+            split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
+        )
     settings.path(data.prepared_dir).mkdir(parents=True, exist_ok=True)
     splits: tuple[tuple[Split, pd.Series], ...] = (("train", ~held_out), ("test", held_out))
     for name, rows in splits:  # one split in memory at a time

@@ -41,6 +41,9 @@ def _column(spec: ColumnSpec, n_rows: int, rng: np.random.Generator) -> np.ndarr
         return np.clip(np.round(rng.uniform(low, high, n_rows), 4), low, high)
     if spec.type == "boolean":
         return rng.random(n_rows) < 0.5
+    if spec.type == "datetime":  # a day of 2024-2025, in ISO 8601
+        days = rng.integers(0, 730, n_rows)
+        return (np.datetime64("2024-01-01") + days).astype(str).astype(object)
     if spec.role == "ignored":
         return np.array([f"note {i}" for i in range(n_rows)], dtype=object)
     categories = np.empty(len(spec.categories or ()), dtype=object)
@@ -53,6 +56,8 @@ def _signal(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
     total = np.zeros(len(frame))
     for position, name in enumerate(contract.features):
         spec = contract.columns[name]
+        if spec.type == "datetime":
+            continue  # the example's target follows the other features
         if spec.is_numeric:
             values = pd.to_numeric(frame[name]).astype(float)
         else:

@@ -35,6 +35,7 @@ from mlplate_runtime.data.contract import (
     as_boolean,
     as_numbers,
     category_text,
+    parse_datetimes,
 )
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.project import team_module
@@ -68,8 +69,44 @@ def derived_features() -> dict[str, FeatureKind]:
 
 
 def feature_columns(contract: Contract) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The contract's (numeric, categorical) input columns: what the model takes."""
+    """The contract's (numeric, categorical) input columns (datetimes are taken apart later)."""
     return contract.numeric_features, contract.categorical_features
+
+
+# What the model takes from a date or time (the column itself is no model input): calendar
+# parts that repeat (month, day of week, hour) and a count that orders time (days since 1970).
+DATE_PARTS = ("year", "month", "day_of_week", "hour", "days")
+
+
+def date_part_columns(contract: Contract) -> tuple[str, ...]:
+    """The numeric inputs made from the datetime features: "<column>.<part>"."""
+    return tuple(f"{name}.{part}" for name in contract.datetime_features for part in DATE_PARTS)
+
+
+def date_parts(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with each datetime column's parts added as floats (missing times give NaN)."""
+    if not columns:
+        return frame
+    out = frame.copy()
+    for name in columns:
+        times = (
+            out[name]
+            if pd.api.types.is_datetime64_any_dtype(out[name])
+            else parse_datetimes(out[name])
+        )
+        parts = {
+            "year": times.dt.year,
+            "month": times.dt.month,
+            "day_of_week": times.dt.dayofweek,
+            "hour": times.dt.hour,
+            "days": (times - EPOCH).dt.total_seconds() / 86400,
+        }
+        for part in DATE_PARTS:
+            out[f"{name}.{part}"] = parts[part].astype("float64")
+    return out
+
+
+EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 def model_columns(
@@ -84,7 +121,11 @@ def model_columns(
         )
     numeric, categorical = feature_columns(contract)
     return (
-        (*numeric, *(name for name, kind in derived.items() if kind == "numeric")),
+        (
+            *numeric,
+            *date_part_columns(contract),
+            *(name for name, kind in derived.items() if kind == "numeric"),
+        ),
         (*categorical, *(name for name, kind in derived.items() if kind == "categorical")),
     )
 
@@ -145,6 +186,19 @@ def _call_add_features(function: Any, frame: pd.DataFrame) -> Any:
     return function(frame)
 
 
+class DateParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """The model's step after the project's derived columns: each datetime input's parts."""
+
+    def __init__(self, columns: tuple[str, ...] = ()) -> None:
+        self.columns = columns
+
+    def fit(self, frame: pd.DataFrame, target: Any = None) -> DateParts:
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return date_parts(frame, tuple(self.columns))
+
+
 class ProjectInputs(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """The model's first step: the typed raw inputs plus the project's derived columns.
 
@@ -174,6 +228,8 @@ def feature_matrix(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     for name in categorical:
         text = category_text(frame[name])
         out[name] = text.astype(object).where(text.notna(), np.nan)
+    for name in contract.datetime_features:
+        out[name] = contract.columns[name].datetimes(frame[name])
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -172,6 +172,8 @@ def _typed(spec: ColumnSpec, values: pd.Series) -> pd.Series:
         return as_numbers(values).astype("Int64")
     if spec.type == "boolean":
         return values.map(as_boolean).astype("boolean")
+    if spec.type == "datetime":  # a UTC time, so predictions join back to their rows
+        return spec.datetimes(values)
     return category_text(values).astype("string")
 
 

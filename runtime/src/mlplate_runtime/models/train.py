@@ -15,6 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import (
+    DateParts,
     ProjectInputs,
     derived_features,
     feature_matrix,
@@ -57,9 +58,10 @@ def build_model(settings: Settings) -> Pipeline:
         task=settings.contract.task,
         seed=settings.params.seed,
     )
-    return Pipeline(
-        [("inputs", ProjectInputs(derived)), ("preprocess", preprocess), ("estimator", estimator)]
-    )
+    steps: list[tuple[str, Any]] = [("inputs", ProjectInputs(derived))]
+    if settings.contract.datetime_features:  # the model takes dates apart itself
+        steps.append(("dates", DateParts(settings.contract.datetime_features)))
+    return Pipeline([*steps, ("preprocess", preprocess), ("estimator", estimator)])
 
 
 def pip_requirements() -> list[str]:

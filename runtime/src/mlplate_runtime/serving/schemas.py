@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import keyword
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -69,6 +72,24 @@ def value_type(spec: ColumnSpec) -> Any:
     return kind
 
 
+def datetime_type(spec: ColumnSpec) -> Any:
+    """A date or time as text (ISO 8601, or the column's format), kept as sent: the model takes
+    it apart as training did."""
+
+    def readable(value: str) -> str:
+        try:
+            datetime.fromisoformat(value)  # the common case, in microseconds
+            return value
+        except ValueError:
+            pass
+        if spec.datetimes(pd.Series([value], dtype=object)).isna().iloc[0]:
+            form = f" or {spec.format}" if spec.format else ""
+            raise ValueError(f"expected a date or time in ISO 8601 (2024-01-31T09:30){form}")
+        return value
+
+    return Annotated[StrictStr, AfterValidator(readable)]
+
+
 def attribute_name(column: str, taken: set[str]) -> str:
     """A unique Python identifier for a column name (the JSON field keeps the original)."""
     name = re.sub(r"\W", "_", column).strip("_").lower() or "column"
@@ -91,6 +112,8 @@ def _field(name: str, spec: ColumnSpec) -> tuple[Any, Any]:
     kind: Any
     if spec.role == "ignored":
         kind = Any
+    elif spec.type == "datetime":
+        kind = datetime_type(spec)
     elif spec.type == "categorical" and spec.open:  # a value not seen in training is scored
         kind = Literal[spec.categories] | StrictStr | StrictInt | StrictFloat  # type: ignore[valid-type]
     elif spec.type == "categorical":
