@@ -119,6 +119,18 @@ def test_rejects_an_empty_dataset(rows):
             "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: numeric, min: 5, max: 1}}\n",
             "min 5.0 is above max 1.0",
         ),
+        (
+            "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: datetime, max: 1}}\n",
+            "a datetime column takes no min/max",
+        ),
+        (
+            "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: numeric, open: true}}\n",
+            "a numeric column takes no categories or open",
+        ),
+        (
+            "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: numeric, observed_min: 3, observed_max: 1}}\n",
+            "observed_min 3.0 is above observed_max 1.0",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
@@ -142,3 +154,38 @@ def test_example_data_is_deterministic_with_gaps_and_fits_the_example_contract(p
     if contract.example:  # while the project still uses the example, it must validate
         target = contract.target
         validate(make_customers(300, seed=7, target=target), contract)
+
+
+DATED = Contract.model_validate(
+    {
+        "name": "orders",
+        "task": "regression",
+        "target": "amount",
+        "columns": {
+            "placed": {"type": "datetime", "nullable": True},
+            "shipped": {"type": "datetime", "format": "%d/%m/%Y"},
+            "amount": {"type": "numeric", "role": "target"},
+        },
+    }
+)
+
+
+def test_dates_and_times_are_validated_and_typed_as_utc():
+    frame = pd.DataFrame(
+        {
+            "placed": ["2024-01-31", "2024-02-01T09:30:00+01:00", None, "yesterday"],
+            "shipped": ["01/02/2024", "2024-02-03", "03/02/2024", "15/13/2024"],
+            "amount": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    with pytest.raises(DataValidationError) as error:
+        validate(frame, DATED)
+    message = str(error.value)
+    assert "column 'placed': expected dates or times (ISO 8601" in message and "lines 5" in message
+    assert "column 'shipped'" in message and "or %d/%m/%Y" in message  # the 13th month
+    typed = validate(frame.iloc[:3], DATED)
+    assert typed["placed"].tolist()[:2] == [
+        pd.Timestamp("2024-01-31", tz="UTC"),
+        pd.Timestamp("2024-02-01T08:30", tz="UTC"),  # the same moment, in UTC
+    ]
+    assert typed["shipped"].dt.day.tolist() == [1, 3, 3]  # day first, as the format says

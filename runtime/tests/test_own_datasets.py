@@ -175,10 +175,15 @@ def test_an_adopted_dataset_trains_registers_and_serves_one_of_its_rows(
         wrong = client.post("/predict", json={"records": [{**record, "no such column": 1}]})
         beyond = client.post("/predict", json={"records": [far]})
         counted = client.get("/metrics").text
+        late = [{**record, name: "next tuesday"} for name in times]
+        not_a_time = client.post("/predict", json={"records": late}) if times else None
     assert answer.status_code == 200, answer.text
     assert beyond.status_code == 200, beyond.text
     for name in times:  # sent as ISO 8601 text, as JSON has no time type
         assert isinstance(record[name], str)
+    if not_a_time is not None:
+        assert not_a_time.status_code == 422
+        assert "ISO 8601" in not_a_time.json()["detail"][0]["msg"]
 
     # The whole file scores in batch, and what joins predictions back to rows comes along.
     result = predict_batch(settings, source, tmp_path / "scored.parquet")
