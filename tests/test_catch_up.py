@@ -88,10 +88,18 @@ def test_everyday_edits_survive_a_catch_up_with_no_conflict(cli, tmp_path, start
     assert cli("check", str(project)).exit_code == 0
 
 
+# A team that takes every release: the last few, one by one (the walk grows with every release,
+# and one jump from each older start is tested above).
+RELEASES_WALKED = 5
+
+
 def test_release_by_release_ends_where_one_jump_does(cli, tmp_path):
-    project = generated_at("v0.2.32", tmp_path / "old")
     releases = available_versions({"_src_path": template_url()})
-    for release in releases[releases.index("v0.2.32") + 1 :]:
+    walked = releases[-RELEASES_WALKED - 1 :]
+    first = tuple(int(part) for part in walked[0].removeprefix("v").split("."))
+    assert len(walked) == RELEASES_WALKED + 1 and first >= (0, 2, 32)  # thin releases only
+    project = generated_at(walked[0], tmp_path / "old")
+    for release in walked[1:]:
         result = cli("update", str(project), "--to", release)
         assert result.exit_code == 0, f"{release}: {result.stderr}"
         commit_all(project, f"update to {release}")
