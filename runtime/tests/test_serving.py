@@ -203,6 +203,23 @@ def test_invocations_accepts_json_and_csv(client, records, module_settings):
     assert _answers(with_header.json()) == _answers(as_json.json())
 
 
+def test_invocations_reads_a_csv_whose_first_line_is_the_dataset_header(
+    client, module_settings, sample
+):
+    api, _ = client
+    contract = module_settings.contract
+    rows = sample.head(2)  # whole dataset rows: id, sensitive and target columns too
+    as_json = api.post("/invocations", json={"instances": json_records(rows, contract)})
+    assert as_json.status_code == 200, as_json.text
+    for text in (rows.to_csv(index=False), "\ufeff" + rows.to_csv(index=False)):  # Excel's BOM
+        response = api.post("/invocations", content=text, headers={"content-type": "text/csv"})
+        assert response.status_code == 200, response.text
+        assert _answers(response.json()) == _answers(as_json.json())
+    reordered = rows[list(reversed(rows.columns))].to_csv(index=False)
+    response = api.post("/invocations", content=reordered, headers={"content-type": "text/csv"})
+    assert _answers(response.json()) == _answers(as_json.json())
+
+
 def test_invocations_rejects_bad_payloads(client, records):
     api, log = client
     cases = [

@@ -98,8 +98,9 @@ def invocations_body(limit: int) -> dict[str, Any]:
             "text/csv": {
                 "schema": {
                     "type": "string",
-                    "description": "One record per line, the contract's feature columns in order "
-                    "(a header row of column names is optional)",
+                    "description": "One record per line: the contract's feature columns in "
+                    "order, or any of its columns in the order a header line names them (the "
+                    "target's column is ignored)",
                 }
             },
         },
