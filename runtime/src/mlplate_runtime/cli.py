@@ -436,8 +436,16 @@ def simulate_drift(params: ParamsOption = Path("params.yaml")) -> None:
     """Write a drifted batch where `monitor` reads its current data."""
     from mlplate_runtime.monitoring.job import simulate_drift as run
 
-    path = run(_settings(params))
-    typer.echo(f"wrote a drifted batch to {path}; `make monitor` now raises the alarm")
+    batch = run(_settings(params))
+    resampled = (
+        f", resampled from the {batch.holdout_rows}-row holdout"
+        if batch.rows != batch.holdout_rows
+        else ""
+    )
+    typer.echo(
+        f"wrote a drifted batch of {batch.rows} rows{resampled} to {batch.path}; "
+        "`make monitor` now raises the alarm"
+    )
 
 
 @stage
