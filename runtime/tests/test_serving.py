@@ -766,3 +766,42 @@ def test_a_body_nested_too_deeply_is_the_same_422_on_both_routes(client, path, d
     answer = test_client.post(path, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["msg"] == "the JSON is nested too deeply"
+
+
+def test_a_reload_serves_the_version_the_alias_moved_to_and_keeps_serving_on_failure(
+    module_settings, fitted, records
+):
+    registry = {"champion": "3"}  # where the alias points; the probe and the loader read it
+    loads = []
+
+    def loader(_settings, _serving):
+        loads.append(registry["champion"])
+        if registry["champion"] == "broken":
+            raise OSError("artifact store unreachable")
+        return loaded(module_settings, "champion", fitted, version=registry["champion"]), None
+
+    def probe(_settings, _serving):
+        if registry["champion"] == "unreachable":
+            raise ConnectionError("registry unreachable")
+        return dict(registry)
+
+    serving = ServingSettings(prediction_log=None, reload_seconds=0)  # reloads called here
+    app = create_app(module_settings, serving, loader=loader, probe=probe)
+    state = app.state.serving
+    with TestClient(app) as api:
+        assert not state.reload(module_settings, loader, probe) and loads == ["3"]  # unmoved
+        registry["champion"] = "2"  # a rollback: an older version
+        assert state.reload(module_settings, loader, probe)
+        assert api.get("/metadata").json()["champion"]["version"] == "2"
+        assert api.post("/predict", json={"records": records[:1]}).json()["model_version"] == "2"
+        serving_now = {
+            dict(labels)["version"]
+            for (name, labels), value in scrape(api).items()
+            if name == "model_info" and value
+        }
+        assert serving_now == {"2"}
+        for failure in ("unreachable", "broken"):
+            registry["champion"] = failure
+            assert not state.reload(module_settings, loader, probe)
+            assert api.get("/ready").status_code == 200
+            assert api.get("/metadata").json()["champion"]["version"] == "2"
