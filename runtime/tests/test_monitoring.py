@@ -207,3 +207,13 @@ def test_malformed_prediction_log_lines_are_skipped_and_counted(prepared):
     assert summary["current_source"].startswith("prediction log")
     assert (summary["n_current"], summary["malformed_lines"]) == (150, 3)
     assert any("3 malformed prediction-log lines" in text for text in summary["warnings"])
+
+
+def test_simulate_drift_still_works_with_an_ejected_monitoring_part_that_returns_the_path(
+    settings, monkeypatch, tmp_path
+):
+    from mlplate_runtime.monitoring import job
+
+    monkeypatch.setattr(job, "simulate_drift", lambda _settings: tmp_path / "current.csv")
+    code, output = _cli(monkeypatch, settings)(command="simulate-drift")
+    assert code == 0 and f"wrote a drifted batch to {tmp_path / 'current.csv'}" in output

@@ -480,6 +480,9 @@ def simulate_drift(params: ParamsOption = Path("params.yaml")) -> None:
     from mlplate_runtime.monitoring.job import simulate_drift as run
 
     batch = run(_settings(params))
+    if isinstance(batch, Path):  # an ejected monitoring part of v0.2.43 and before: the path
+        typer.echo(f"wrote a drifted batch to {batch}; `make monitor` now raises the alarm")
+        return
     resampled = (
         f", resampled from the {batch.holdout_rows}-row holdout"
         if batch.rows != batch.holdout_rows
