@@ -228,6 +228,14 @@ features: venv  ## Feature store: write the feature table, feast apply, material
 lineage: venv  ## Show which commit, data and params produced the champion
 	$(PKG) lineage
 
+.PHONY: rollback
+# VERSION and REASON reach the command through the environment, never through the shell; only
+# from make's command line, so a VERSION variable in the environment cannot choose the model.
+rollback: export ROLLBACK_VERSION ?= $(if $(filter command line,$(origin VERSION)),$(value VERSION))
+rollback: export ROLLBACK_REASON ?= $(value REASON)
+rollback: venv  ## Move `champion` back to the previous champion (or VERSION=n), recording who and why (REASON=)
+	$(PKG) rollback
+
 .PHONY: test
 test: venv  ## Run the test suite with coverage (fails under the floor in pyproject.toml)
 	pytest --cov --cov-report=term

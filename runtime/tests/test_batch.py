@@ -256,3 +256,30 @@ def test_partial_files_of_a_killed_run_are_removed_by_the_next(
     batch.predict_batch(module_settings, source, output)
     assert not any(path.exists() for path in leftovers) and mine.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [mine.name]
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, restoring the previous one after it."""
+    previous = os.umask(0o022)
+    yield os.umask
+    os.umask(previous)
+
+
+@pytest.mark.parametrize(
+    ("mask", "mode"),
+    [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)],
+    ids=["umask-022", "umask-027", "umask-002"],
+)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_outputs_get_the_permissions_the_umask_gives_a_new_file(
+    module_settings, champion, sample, tmp_path, umask, mask, mode, suffix
+):
+    frame, _ = broken(sample.head(20), module_settings.contract)
+    source, output = tmp_path / "records.csv", tmp_path / f"predictions{suffix}"
+    frame.to_csv(source, index=False)
+    umask(mask)
+    result = batch.predict_batch(module_settings, source, output)
+    assert result.rejected_path is not None
+    for path in (output, result.rejected_path):
+        assert path.stat().st_mode & 0o777 == mode, path

@@ -98,6 +98,25 @@ def test_simulated_drift_raises_the_alarm(prepared):
     assert "Drift alarm" in page
 
 
+def test_simulated_drift_on_a_small_dataset_still_raises_the_alarm(settings, monkeypatch):
+    small = synthetic_frame(settings.contract, 150, seed=settings.params.seed)
+    write_table(settings.path(settings.params.data.raw_path), small)
+    prepare(settings)
+    featurize(settings)
+    holdout = len(pd.read_csv(settings.prepared("test")))
+    min_samples = settings.params.monitoring.min_samples
+    assert holdout < min_samples  # the case: too small a holdout to judge drift on its own
+    batch = simulate_drift(settings)
+    assert (batch.rows, batch.holdout_rows) == (min_samples, holdout)
+    assert len(pd.read_csv(batch.path)) == min_samples
+    run = _cli(monkeypatch, settings)
+    code, output = run(command="simulate-drift")
+    assert code == 0 and f"{min_samples} rows, resampled from the {holdout}-row holdout" in output
+    code, output = run()
+    assert code == 1 and "drift alarm" in output, output
+    assert "too few to judge drift" not in output
+
+
 def test_schema_violations_in_the_current_batch_are_reported(prepared, tmp_path):
     contract = prepared.contract
     bounded = [n for n in contract.numeric_features if contract.columns[n].max is not None]
@@ -149,7 +168,7 @@ def test_exit_codes_no_drift_drift_and_could_not_run(prepared, monkeypatch, tmp_
 
 
 def test_too_few_rows_warn_instead_of_raising_the_alarm(prepared, monkeypatch, tmp_path):
-    path = simulate_drift(prepared)
+    path = simulate_drift(prepared).path
     batch = tmp_path / "small.csv"
     pd.read_csv(path).head(60).to_csv(batch, index=False)
     code, output = _cli(monkeypatch, prepared)("--current", str(batch))
@@ -188,3 +207,13 @@ def test_malformed_prediction_log_lines_are_skipped_and_counted(prepared):
     assert summary["current_source"].startswith("prediction log")
     assert (summary["n_current"], summary["malformed_lines"]) == (150, 3)
     assert any("3 malformed prediction-log lines" in text for text in summary["warnings"])
+
+
+def test_simulate_drift_still_works_with_an_ejected_monitoring_part_that_returns_the_path(
+    settings, monkeypatch, tmp_path
+):
+    from mlplate_runtime.monitoring import job
+
+    monkeypatch.setattr(job, "simulate_drift", lambda _settings: tmp_path / "current.csv")
+    code, output = _cli(monkeypatch, settings)(command="simulate-drift")
+    assert code == 0 and f"wrote a drifted batch to {tmp_path / 'current.csv'}" in output

@@ -61,6 +61,12 @@ def test_pipeline_trains_evaluates_and_registers_a_champion(settings, sample):
 
     again = register(settings, allow_uncommitted=True)  # same run: no new version, stays champion
     assert again["candidate_version"] == report["candidate_version"]
+    from mlflow import MlflowClient
+
+    name, version = settings.params.mlflow.registered_model, str(report["candidate_version"])
+    tags = MlflowClient(settings.tracking_uri).get_model_version(name, version).tags
+    assert "promoted_at" in tags  # the history `make rollback` walks back
+    assert "previous_champion" not in tags  # the first champion replaced none
 
 
 def test_a_candidate_with_other_inputs_is_refused_before_anything_is_registered(settings, sample):

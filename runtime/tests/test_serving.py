@@ -203,6 +203,23 @@ def test_invocations_accepts_json_and_csv(client, records, module_settings):
     assert _answers(with_header.json()) == _answers(as_json.json())
 
 
+def test_invocations_reads_a_csv_whose_first_line_is_the_dataset_header(
+    client, module_settings, sample
+):
+    api, _ = client
+    contract = module_settings.contract
+    rows = sample.head(2)  # whole dataset rows: id, sensitive and target columns too
+    as_json = api.post("/invocations", json={"instances": json_records(rows, contract)})
+    assert as_json.status_code == 200, as_json.text
+    for text in (rows.to_csv(index=False), "\ufeff" + rows.to_csv(index=False)):  # Excel's BOM
+        response = api.post("/invocations", content=text, headers={"content-type": "text/csv"})
+        assert response.status_code == 200, response.text
+        assert _answers(response.json()) == _answers(as_json.json())
+    reordered = rows[list(reversed(rows.columns))].to_csv(index=False)
+    response = api.post("/invocations", content=reordered, headers={"content-type": "text/csv"})
+    assert _answers(response.json()) == _answers(as_json.json())
+
+
 def test_invocations_rejects_bad_payloads(client, records):
     api, log = client
     cases = [
@@ -793,3 +810,42 @@ def test_values_unlike_training_are_scored_and_counted_but_declared_limits_refus
         ]
         == 1
     )
+
+
+def test_a_reload_serves_the_version_the_alias_moved_to_and_keeps_serving_on_failure(
+    module_settings, fitted, records
+):
+    registry = {"champion": "3"}  # where the alias points; the probe and the loader read it
+    loads = []
+
+    def loader(_settings, _serving):
+        loads.append(registry["champion"])
+        if registry["champion"] == "broken":
+            raise OSError("artifact store unreachable")
+        return loaded(module_settings, "champion", fitted, version=registry["champion"]), None
+
+    def probe(_settings, _serving):
+        if registry["champion"] == "unreachable":
+            raise ConnectionError("registry unreachable")
+        return dict(registry)
+
+    serving = ServingSettings(prediction_log=None, reload_seconds=0)  # reloads called here
+    app = create_app(module_settings, serving, loader=loader, probe=probe)
+    state = app.state.serving
+    with TestClient(app) as api:
+        assert not state.reload(module_settings, loader, probe) and loads == ["3"]  # unmoved
+        registry["champion"] = "2"  # a rollback: an older version
+        assert state.reload(module_settings, loader, probe)
+        assert api.get("/metadata").json()["champion"]["version"] == "2"
+        assert api.post("/predict", json={"records": records[:1]}).json()["model_version"] == "2"
+        serving_now = {
+            dict(labels)["version"]
+            for (name, labels), value in scrape(api).items()
+            if name == "model_info" and value
+        }
+        assert serving_now == {"2"}
+        for failure in ("unreachable", "broken"):
+            registry["champion"] = failure
+            assert not state.reload(module_settings, loader, probe)
+            assert api.get("/ready").status_code == 200
+            assert api.get("/metadata").json()["champion"]["version"] == "2"

@@ -279,6 +279,49 @@ def lineage(params: ParamsOption = Path("params.yaml")) -> None:
 
 @app.command()
 @stage
+def rollback(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ROLLBACK_VERSION", help="Version to make champion (default: the previous one)."
+        ),
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(envvar="ROLLBACK_REASON", help="Why (tagged on the version).")
+    ] = "",
+    by: Annotated[
+        str,
+        typer.Option(
+            envvar="ROLLBACK_BY", help="Who (default: git config user.name, else the login name)."
+        ),
+    ] = "",
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Move `champion` back to the previous champion (or --to VERSION); record who and why."""
+    from mlplate_runtime.models.rollback import rollback as run
+
+    settings = _settings(params)
+    done = run(settings, version=to or None, reason=reason, by=by)
+    message = (
+        f"champion of {done.model!r} rolled back from version {done.from_version} to "
+        f"{done.to_version} ({done.chosen_by}) by {done.by}: {done.reason}"
+    )
+    typer.echo(message)
+    if done.gate_reason is not None:
+        typer.secho(
+            f"warning: version {done.to_version} failed the promotion gate ({done.gate_reason})",
+            fg="yellow",
+            err=True,
+        )
+    typer.echo(
+        "serving apps load it at their next registry check (MODEL_RELOAD_SECONDS); "
+        "`make lineage` shows what produced it"
+    )
+    _alert(settings, "champion rolled back", message)
+
+
+@app.command()
+@stage
 def report(
     base: Annotated[
         str, typer.Option(envvar="REPORT_BASE", help="Branch or commit to compare with.")
@@ -471,8 +514,19 @@ def simulate_drift(params: ParamsOption = Path("params.yaml")) -> None:
     """Write a drifted batch where `monitor` reads its current data."""
     from mlplate_runtime.monitoring.job import simulate_drift as run
 
-    path = run(_settings(params))
-    typer.echo(f"wrote a drifted batch to {path}; `make monitor` now raises the alarm")
+    batch = run(_settings(params))
+    if isinstance(batch, Path):  # an ejected monitoring part of v0.2.43 and before: the path
+        typer.echo(f"wrote a drifted batch to {batch}; `make monitor` now raises the alarm")
+        return
+    resampled = (
+        f", resampled from the {batch.holdout_rows}-row holdout"
+        if batch.rows != batch.holdout_rows
+        else ""
+    )
+    typer.echo(
+        f"wrote a drifted batch of {batch.rows} rows{resampled} to {batch.path}; "
+        "`make monitor` now raises the alarm"
+    )
 
 
 @stage

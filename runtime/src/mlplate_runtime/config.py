@@ -257,12 +257,15 @@ class ServingSettings(Section):
     max_batch_size: int = Field(default=1000, gt=0)
     max_request_bytes: int = Field(default=2_000_000, gt=0)
     load_retry_seconds: float = Field(default=1.0, gt=0)  # first wait; doubles up to 60 s
+    # How often the app asks the registry where its aliases point, and loads a model whose
+    # alias moved (a promotion or a rollback); 0: never, the models load once.
+    reload_seconds: float = Field(default=60.0, ge=0)
     prediction_log: Path | None = None
 
 
 def load_serving_settings(settings: Settings) -> ServingSettings:
     """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
-    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, PREDICTION_LOG (a path, or `off`)."""
+    MAX_BATCH_SIZE, MAX_REQUEST_BYTES, MODEL_RELOAD_SECONDS, PREDICTION_LOG (a path, or `off`)."""
     env = os.environ
     log = env.get("PREDICTION_LOG", "")
     return ServingSettings(
@@ -274,6 +277,7 @@ def load_serving_settings(settings: Settings) -> ServingSettings:
         shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
         max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
         max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or 2_000_000),
+        reload_seconds=float(env.get("MODEL_RELOAD_SECONDS") or 60),
         prediction_log=None
         if log.strip().lower() == "off"
         else Path(log)

@@ -34,6 +34,11 @@ def _git(root: Path, *args: str) -> str | None:
     return result.stdout.strip()
 
 
+def git_user(root: Path) -> str | None:
+    """`git config user.name` in ``root`` (None outside git or when unset)."""
+    return _git(root, "config", "user.name") or None
+
+
 def git_state(root: Path) -> dict[str, str]:
     """Return the current commit and whether tracked files differ from it.
 

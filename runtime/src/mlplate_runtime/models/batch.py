@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +117,22 @@ def _remove_abandoned(target: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def _new_partial_file(target: Path) -> Path:
+    """An empty `.name.<pid>.<random>` file beside ``target``, created as a plain file is.
+
+    Not ``tempfile.mkstemp``: it creates mode 0600, which the rename would hand on to the
+    output; mode 0666 here lets the process umask decide (0644 under umask 022).
+    """
+    for _ in range(100):
+        path = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free name for a partial file beside {target}")
+
+
 class _AtomicTable:
     """A CSV or Parquet file written chunk by chunk beside its target, renamed into place."""
 
@@ -124,10 +140,7 @@ class _AtomicTable:
         self.target = target
         self.parquet = target.suffix.lower() in PARQUET_SUFFIXES
         _remove_abandoned(target)
-        prefix = f".{target.name}.{os.getpid()}."
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix)
-        os.close(handle)
-        self.temporary = Path(name)
+        self.temporary = _new_partial_file(target)
         self.rows = 0
         self._writer: Any = None
 

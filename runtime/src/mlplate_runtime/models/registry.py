@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,48 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 GATE_PASSED_TAG = "gate.passed"  # on every version: did it beat the champion offline?
 GATE_REASON_TAG = "gate.reason"
+# On a version when it first becomes champion: when, and which champion it replaced. They are
+# never rewritten, so they record the history of the alias that `rollback` walks back.
+PROMOTED_AT_TAG = "promoted_at"
+PREVIOUS_CHAMPION_TAG = "previous_champion"
 log = logging.getLogger(__name__)
 
 
-def _alias_version(mlflow_client: Any, name: str, alias: str) -> Any | None:
+def alias_version(mlflow_client: Any, name: str, alias: str) -> Any | None:
+    """The version holding ``alias``, or None."""
     from mlflow.exceptions import MlflowException
 
     try:
         return mlflow_client.get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
+
+
+def utc_now() -> str:
+    """The time as ISO 8601 UTC text (what the registry tags record)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def record_first_promotion(
+    mlflow_client: Any, name: str, version: Any, replaced: Any | None
+) -> None:
+    """Tag ``version`` with when it became champion and the champion it replaced, unless it
+    was champion before (its first promotion is the one the history keeps)."""
+    if PROMOTED_AT_TAG in version.tags:
+        return
+    mlflow_client.set_model_version_tag(name, version.version, PROMOTED_AT_TAG, utc_now())
+    if replaced is not None:
+        mlflow_client.set_model_version_tag(
+            name, version.version, PREVIOUS_CHAMPION_TAG, str(replaced.version)
+        )
+
+
+def make_champion(mlflow_client: Any, name: str, version: Any, champion: Any | None) -> None:
+    """Move `champion` to ``version``, recording its first promotion (when, and over which
+    champion) if it was never champion before."""
+    if champion is None or str(champion.version) != str(version.version):
+        record_first_promotion(mlflow_client, name, version, champion)
+    mlflow_client.set_registered_model_alias(name, CHAMPION, version.version)
 
 
 def _version_for_run(
@@ -237,7 +270,7 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
     mlflow_client = client(settings)
     # Read the champion, register and move the alias as one step: a concurrent gate waits.
     with gate_lock(mlflow_client, name):
-        champion = _alias_version(mlflow_client, name, CHAMPION)
+        champion = alias_version(mlflow_client, name, CHAMPION)
         if champion is not None and champion.run_id != run_info["run_id"]:
             check_same_inputs(settings, champion, run_info["model_uri"])
         log_evaluation(settings, mlflow_client, run_info["run_id"])
@@ -246,7 +279,10 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
             settings, candidate, champion, candidate_score, run_info, allow_uncommitted
         )
         alias = CHAMPION if decision.promote else CHALLENGER
-        mlflow_client.set_registered_model_alias(name, alias, candidate.version)
+        if decision.promote:
+            make_champion(mlflow_client, name, candidate, champion)
+        else:
+            mlflow_client.set_registered_model_alias(name, CHALLENGER, candidate.version)
         mlflow_client.set_model_version_tag(
             name, candidate.version, GATE_PASSED_TAG, str(decision.promote).lower()
         )
@@ -277,7 +313,7 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
 def champion_lineage(settings: Settings) -> dict[str, str]:
     """Version, run and lineage tags of the current champion."""
     name = settings.params.mlflow.registered_model
-    champion = _alias_version(client(settings), name, CHAMPION)
+    champion = alias_version(client(settings), name, CHAMPION)
     if champion is None:
         raise ProjectError(f"model {name!r} has no champion yet; run `make all` first")
     lineage = {

@@ -209,13 +209,34 @@ def drifted(frame: pd.DataFrame, contract: Contract, *, seed: int) -> pd.DataFra
     return out
 
 
-def simulate_drift(settings: Settings) -> Path:
-    """Write a drifted copy of the holdout where `monitor` reads its current data."""
+@dataclass(frozen=True)
+class DriftedBatch:
+    """What `simulate-drift` wrote: where, how many rows, from how many holdout rows."""
+
+    path: Path
+    rows: int
+    holdout_rows: int
+
+
+def simulate_drift(settings: Settings) -> DriftedBatch:
+    """Write a drifted copy of the holdout where `monitor` reads its current data.
+
+    A holdout smaller than monitoring.min_samples is resampled (with replacement) up to that
+    size: below it `monitor` only warns, and the alarm this command promises would never fire.
+    """
     holdout = settings.prepared("test")
     if not holdout.exists():
         raise ProjectError(f"{holdout} does not exist; run `make all` first")
-    frame = drifted(pd.read_csv(holdout), settings.contract, seed=settings.params.seed + 1)
+    frame = pd.read_csv(holdout)
+    if frame.empty:
+        raise ProjectError(f"{holdout} has no rows; run `make all` on a larger dataset")
+    holdout_rows = len(frame)
+    seed, min_samples = settings.params.seed + 1, settings.params.monitoring.min_samples
+    if holdout_rows < min_samples:
+        frame = frame.sample(n=min_samples, replace=True, random_state=seed)
+        frame = frame.reset_index(drop=True)
+    batch = drifted(frame, settings.contract, seed=seed)
     path = settings.path(settings.params.monitoring.current_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return path
+    batch.to_csv(path, index=False)
+    return DriftedBatch(path, len(batch), holdout_rows)

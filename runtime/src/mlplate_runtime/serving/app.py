@@ -2,7 +2,8 @@
 
 Start it with `make serve` (uvicorn), or `serve` (the SageMaker contract, port 8080). It
 loads the `champion` alias from the MLflow registry (or MODEL_URI), retrying with backoff
-until it can; CANARY_FRACTION and SHADOW bring in the `challenger`. Every invalid request,
+until it can, and loads it again when the alias moves (a promotion or a rollback; checked every
+MODEL_RELOAD_SECONDS); CANARY_FRACTION and SHADOW bring in the `challenger`. Every invalid request,
 including one the model cannot score, is a 4xx that names the problem (see serving.requests).
 """
 
@@ -30,7 +31,7 @@ from mlplate_runtime.logs import configure_server_once
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.project import current_project
 from mlplate_runtime.serving.metrics import CONTENT_TYPE, RequestMetrics, UnusualInputs
-from mlplate_runtime.serving.models import load_models
+from mlplate_runtime.serving.models import alias_versions, load_models
 from mlplate_runtime.serving.requests import (
     BodyLimit,
     as_input,
@@ -41,7 +42,7 @@ from mlplate_runtime.serving.requests import (
     validation_error,
 )
 from mlplate_runtime.serving.schemas import record_model, request_model
-from mlplate_runtime.serving.state import Loader, ServingState
+from mlplate_runtime.serving.state import Loader, Probe, ServingState
 
 
 async def answer(state: ServingState, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -98,8 +99,9 @@ def invocations_body(limit: int) -> dict[str, Any]:
             "text/csv": {
                 "schema": {
                     "type": "string",
-                    "description": "One record per line, the contract's feature columns in order "
-                    "(a header row of column names is optional)",
+                    "description": "One record per line: the contract's feature columns in "
+                    "order, or any of its columns in the order a header line names them (the "
+                    "target's column is ignored)",
                 }
             },
         },
@@ -115,8 +117,9 @@ CLIENT_CLOSED_REQUEST = 499
 STARTUP_WAIT_SECONDS = 10.0
 
 
-def _lifespan(state: ServingState, settings: Settings, loader: Loader) -> Any:
-    """Start the prediction log and load the model, retrying with backoff until it loads."""
+def _lifespan(state: ServingState, settings: Settings, loader: Loader, probe: Probe) -> Any:
+    """Start the prediction log and load the model, retrying with backoff until it loads; then
+    load it again whenever its alias moves (checked every MODEL_RELOAD_SECONDS)."""
 
     async def load_until_ready(first: asyncio.Future[None]) -> None:
         await first
@@ -125,6 +128,9 @@ def _lifespan(state: ServingState, settings: Settings, loader: Loader) -> Any:
             await asyncio.sleep(delay)
             await asyncio.to_thread(state.load, settings, loader)
             delay = min(delay * 2, 60.0)
+        while state.serving.reload_seconds > 0:
+            await asyncio.sleep(state.serving.reload_seconds)
+            await asyncio.to_thread(state.reload, settings, loader, probe)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -261,8 +267,10 @@ def create_app(
     serving: ServingSettings | None = None,
     *,
     loader: Loader = load_models,
+    probe: Probe = alias_versions,
 ) -> FastAPI:
-    """Build the app; the model loads at start-up (readiness reports any failure)."""
+    """Build the app; the model loads at start-up (readiness reports any failure), and again
+    when ``probe`` finds its alias moved."""
     configure_server_once()
     # The app retries a failed load itself (with backoff): MLflow's own retries, minutes long
     # by default, would only keep a load of an unreachable store hanging.
@@ -271,7 +279,7 @@ def create_app(
     settings = settings or load_settings()
     serving = serving or load_serving_settings(settings)
     state = ServingState(serving, classification=task_for(settings).name != "regression")
-    lifespan = _lifespan(state, settings, loader)
+    lifespan = _lifespan(state, settings, loader, probe)
     app = FastAPI(title=current_project().name, lifespan=lifespan)
     app.state.serving = state
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -138,28 +138,43 @@ def _typed(value: str, kind: str) -> Any:
     return value
 
 
+def _header(row: list[str], contract: Contract) -> list[str] | None:
+    """The column names of a first CSV line that names distinct contract columns, else None.
+
+    Any of the contract's columns counts (id, sensitive, the target), so the first lines of
+    the dataset's own CSV are a valid body, as they are for batch scoring.
+    """
+    names = [cell.strip() for cell in row]
+    if names and len(set(names)) == len(names) and set(names) <= set(contract.columns):
+        return names
+    return None
+
+
 def _csv_records(body: bytes, contract: Contract) -> list[dict[str, Any]]:
     """Records from CSV, with or without a header row of contract column names."""
-    columns = contract.features
     try:
-        rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+        # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark before the header.
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error) as error:
         raise invalid(f"malformed CSV: {error}") from None
     rows = [row for row in rows if row]
-    if rows and set(rows[0]) <= set(columns) and len(set(rows[0])) == len(rows[0]):
-        header, rows = rows[0], rows[1:]
+    header = _header(rows[0], contract) if rows else None
+    if header is None:
+        header = list(contract.features)
     else:
-        header = list(columns)
+        rows = rows[1:]
     for number, row in enumerate(rows, start=1):
         if len(row) != len(header):
             raise invalid(
                 f"CSV row {number} has {len(row)} values; expected {len(header)} ({', '.join(header)})"
             )
     kinds = {name: spec.type for name, spec in contract.columns.items()}
+    # The target is what the model answers, never an input: its column is left out.
+    kept = [(index, name) for index, name in enumerate(header) if name != contract.target]
     return [
         {
-            key: (_typed(value, kinds.get(key, "")) if value != "" else None)
-            for key, value in zip(header, row, strict=True)
+            name: (_typed(row[index], kinds.get(name, "")) if row[index] != "" else None)
+            for index, name in kept
         }
         for row in rows
     ]

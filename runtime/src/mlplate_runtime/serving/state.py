@@ -14,12 +14,15 @@ import numpy as np
 
 from mlplate_runtime.config import ServingSettings, Settings
 from mlplate_runtime.models.loaded import LoadedModel
+from mlplate_runtime.redact import redact
 from mlplate_runtime.serving.batching import MicroBatcher
 from mlplate_runtime.serving.metrics import ServingMetrics
 from mlplate_runtime.serving.prediction_log import PredictionLogger
 
 log = logging.getLogger(__name__)
 Loader = Callable[[Settings, ServingSettings], tuple[LoadedModel, LoadedModel | None]]
+# Where the aliases the app serves by point now: {"champion": "7"} (see serving.models).
+Probe = Callable[[Settings, ServingSettings], dict[str, str]]
 
 
 class ServingState:
@@ -33,26 +36,67 @@ class ServingState:
         self.logger = PredictionLogger(serving.prediction_log)
         self.metrics = ServingMetrics(self.logger, classification=classification)
         self.random = random.Random()  # noqa: S311 (traffic splitting, not security)
-        self.batchers: dict[str, MicroBatcher] = {}
+        # Per role, the model a batcher scores with and the batcher: a reload brings new models.
+        self.batchers: dict[str, tuple[LoadedModel, MicroBatcher]] = {}
         self.canary_disabled: str | None = None
 
     def load(self, settings: Settings, loader: Loader) -> None:
         """Load the models; any failure leaves the app alive and not ready (with the reason)."""
         try:
-            self.champion, self.challenger = loader(settings, self.serving)
+            champion, challenger = loader(settings, self.serving)
         except Exception as error:
-            from mlplate_runtime.redact import redact
-
             self.not_ready_reason = redact(
                 f"cannot load the model: {type(error).__name__}: {error}"
             )
             log.warning("not ready: %s (retrying)", self.not_ready_reason)
             return
+        self._serve(champion, challenger)
+
+    def reload(self, settings: Settings, loader: Loader, probe: Probe) -> bool:
+        """Load the models again if an alias they came from points to another version now:
+        a newer one (a promotion) or an older one (a rollback). On any failure the models
+        being served stay. True when new models were loaded."""
+        try:
+            now = probe(settings, self.serving)
+        except Exception as error:
+            log.warning(
+                "cannot ask the registry where the aliases point (%s); serving what was loaded",
+                redact(f"{type(error).__name__}: {error}"),
+            )
+            return False
+        served = {model.role: model.version for model in (self.champion, self.challenger) if model}
+        moved = {role: version for role, version in now.items() if served.get(role) != version}
+        if not moved:
+            return False
+        for role, version in moved.items():
+            log.info(
+                "the %s alias moved from version %s to %s: loading it",
+                role,
+                served.get(role),
+                version,
+                extra={"role": role, "version": version, "from_version": served.get(role)},
+            )
+        try:
+            champion, challenger = loader(settings, self.serving)
+        except Exception as error:
+            log.warning(
+                "cannot load the moved model (%s); serving what was loaded, retrying later",
+                redact(f"{type(error).__name__}: {error}"),
+            )
+            return False
+        self._serve(champion, challenger)
+        return True
+
+    def _serve(self, champion: LoadedModel, challenger: LoadedModel | None) -> None:
+        """Answer with these models from now on."""
+        gc.unfreeze()  # the models being replaced were frozen below: let the collector free them
+        self.champion, self.challenger = champion, challenger
+        self.batchers = {}
         # The model's objects live as long as the process: keep them out of the garbage
         # collector's full passes, which otherwise stall requests for hundreds of ms.
         gc.collect()
         gc.freeze()
-        challenger = self.challenger
+        self.canary_disabled = None
         if (
             challenger is not None
             and challenger.gate_passed is False
@@ -63,7 +107,8 @@ class ServingState:
                 f"challenger version {challenger.version} failed the promotion gate "
                 f"({challenger.gate_reason}); set CANARY_ALLOW_FAILED=1 to send it traffic anyway"
             )
-        for model in (self.champion, self.challenger):
+        self.metrics.models.clear()  # model_info names only the versions serving now
+        for model in (champion, challenger):
             if model is not None:
                 self.metrics.serving(model.role, model.version)
                 log.info(
@@ -83,10 +128,12 @@ class ServingState:
 
     def batcher(self, model: LoadedModel) -> MicroBatcher:
         """The batching queue of one model (created on first use, inside the event loop)."""
-        if model.role not in self.batchers:
+        batchers = self.batchers  # read once: a reload replaces the dict from another thread
+        entry = batchers.get(model.role)
+        if entry is None or entry[0] is not model:
             observe = self.metrics.batch_records.labels(model.role).observe
-            self.batchers[model.role] = MicroBatcher(model.score, on_batch=observe)
-        return self.batchers[model.role]
+            entry = batchers[model.role] = (model, MicroBatcher(model.score, on_batch=observe))
+        return entry[1]
 
     async def predict(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Score with the champion (or the challenger for the canary share) and log it."""
