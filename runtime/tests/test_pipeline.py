@@ -46,6 +46,10 @@ def test_pipeline_trains_evaluates_and_registers_a_champion(settings, sample):
     assert written["n_test"] == pytest.approx(
         len(sample) * params.data.test_size, abs=len(contract.classes) + 1
     )
+    if contract.task == "classification":  # each class's precision, recall, F1, support
+        per_class = written["per_class"]
+        assert list(per_class) == [str(label) for label in contract.classes]
+        assert sum(values["support"] for values in per_class.values()) == written["n_test"]
     fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())["groups_by"]
     assert set(fairness) == set(contract.sensitive)
     plots = settings.path(params.evaluate.plots_dir)

@@ -95,6 +95,9 @@ class Classification:
         "accuracy": True,
         "precision": True,
         "recall": True,
+        "f1_macro": True,
+        "balanced_accuracy": True,
+        "log_loss": False,
     }
 
     @property
@@ -124,7 +127,8 @@ class Classification:
         return scores.argmax(axis=1)
 
     def metrics(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-        """ROC AUC (one-vs-rest for multi-class), and F1, precision, recall (macro for multi-class)."""
+        """ROC AUC (one-vs-rest for multi-class), and F1, precision, recall (macro for
+        multi-class); macro F1, balanced accuracy and log loss for any number of classes."""
         y_pred = self.predicted(scores)
         average = "binary" if self.binary else "macro"
         present = np.unique(y_true)
@@ -142,7 +146,8 @@ class Classification:
                 if len(present) > 2
                 else skm.roc_auc_score(y_true == present[1], columns[:, 1])
             )
-        labels = list(range(len(self.classes))) if not self.binary else None
+        every = list(range(len(self.classes)))
+        labels = every if not self.binary else None
         return {
             "roc_auc": roc_auc,
             "f1": float(
@@ -155,6 +160,31 @@ class Classification:
             "recall": float(
                 skm.recall_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
             ),
+            "f1_macro": float(
+                skm.f1_score(y_true, y_pred, average="macro", labels=every, zero_division=0)
+            ),
+            # The mean recall of the classes present: sklearn's balanced_accuracy_score, without
+            # its warning for a class predicted but absent (common in small per-group slices).
+            "balanced_accuracy": float(
+                skm.recall_score(y_true, y_pred, average="macro", labels=present, zero_division=0)
+            ),
+            "log_loss": _log_loss(y_true, scores),
+        }
+
+    def per_class(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, dict[str, float]]:
+        """Precision, recall, F1 and support (holdout rows) of each class, by class name."""
+        every = list(range(len(self.classes)))
+        precision, recall, f1, support = skm.precision_recall_fscore_support(
+            y_true, self.predicted(scores), labels=every, zero_division=0
+        )
+        return {
+            str(label): {
+                "precision": float(precision[index]),
+                "recall": float(recall[index]),
+                "f1": float(f1[index]),
+                "support": int(support[index]),
+            }
+            for index, label in enumerate(self.classes)
         }
 
     def answers(self, scores: np.ndarray) -> list[dict[str, Any]]:
@@ -249,6 +279,19 @@ def task_for(settings: Settings) -> Task:
             f"{', '.join(task.higher_is_better)}"
         )
     return task
+
+
+def _log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Mean negative log probability of the true class, as sklearn's log_loss computes it, but
+    also on scores rounded in the prediction log (rows then sum to nearly 1, which sklearn
+    warns about) and skipping labels that are no class (feedback files may hold them)."""
+    known = y_true >= 0
+    if not known.any():
+        return float("nan")
+    rows = scores[known]
+    rows = rows / np.clip(rows.sum(axis=1, keepdims=True), 1e-12, None)
+    true_class = rows[np.arange(len(rows)), y_true[known]]
+    return float(-np.mean(np.log(np.clip(true_class, np.finfo(float).eps, 1.0))))
 
 
 def _plain(value: Any) -> Any:
