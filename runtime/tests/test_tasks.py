@@ -1,4 +1,4 @@
-"""Classification metrics for imbalanced classes, and per-class metrics."""
+"""Classification metrics for imbalanced classes, per-class metrics, and the tie-breaking metric."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlplate_runtime.models.tasks import Classification
+from mlplate_runtime.config import EvaluateParams
+from mlplate_runtime.errors import ProjectError
+from mlplate_runtime.models.tasks import Classification, Regression, secondary_metric, task_for
 
 THREE = Classification(("a", "b", "rare"))
 
@@ -60,3 +62,41 @@ def test_per_class_metrics_name_each_class_with_its_support():
     assert per_class["rare"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
     assert per_class["a"]["recall"] == pytest.approx(0.75)
     assert per_class["b"]["precision"] == pytest.approx(0.75)
+
+
+def _with_evaluate(settings, **values):
+    evaluate = EvaluateParams.model_validate({**settings.params.evaluate.model_dump(), **values})
+    return settings.model_copy(
+        update={"params": settings.params.model_copy(update={"evaluate": evaluate})}
+    )
+
+
+def test_the_secondary_metric_defaults_to_log_loss_or_rmse_and_never_to_the_primary(
+    project_settings,
+):
+    settings = project_settings
+    regression = settings.contract.task == "regression"
+    task = task_for(settings)
+    default = "rmse" if regression else "log_loss"
+    primary = settings.params.evaluate.primary_metric
+    assert secondary_metric(settings, task) == (default if primary != default else "mae")
+    as_primary = _with_evaluate(settings, primary_metric=default)
+    assert secondary_metric(as_primary, task) == ("mae" if regression else "roc_auc")
+    chosen = _with_evaluate(settings, secondary_metric="r2" if regression else "accuracy")
+    assert secondary_metric(chosen, task_for(chosen)) == ("r2" if regression else "accuracy")
+    assert Regression.tie_breakers[0] == "rmse" and Classification.tie_breakers[0] == "log_loss"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("auc", "evaluate.secondary_metric is 'auc'; for"),
+        (None, "evaluate.secondary_metric is the primary metric"),
+    ],
+)
+def test_a_bad_secondary_metric_is_one_line_naming_the_key(project_settings, value, message):
+    chosen = value or project_settings.params.evaluate.primary_metric
+    settings = _with_evaluate(project_settings, secondary_metric=chosen)
+    with pytest.raises(ProjectError) as raised:
+        task_for(settings)
+    assert message in str(raised.value) and "\n" not in str(raised.value)

@@ -107,6 +107,9 @@ class EvaluateParams(Section):
     fairness_path: Path = Path("reports/fairness.json")
     plots_dir: Path = Path("reports/plots")
     primary_metric: str  # checked against the task's metrics (models/tasks.py)
+    # Decides a tie on primary_metric (both at 1.0, say); None: the task's default (log_loss
+    # for classification, rmse for regression: models/tasks.py secondary_metric).
+    secondary_metric: str | None = None
     threshold: float = Field(default=0.5, gt=0, lt=1)  # binary classification only
 
 

@@ -32,6 +32,8 @@ class Regression:
 
     name: ClassVar[str] = "regression"
     higher_is_better: ClassVar[dict[str, bool]] = {"rmse": False, "mae": False, "r2": True}
+    # The default evaluate.secondary_metric, in order: the first that is not the primary.
+    tie_breakers: ClassVar[tuple[str, ...]] = ("rmse", "mae")
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=float)
@@ -99,6 +101,9 @@ class Classification:
         "balanced_accuracy": True,
         "log_loss": False,
     }
+    # The default evaluate.secondary_metric, in order: the first that is not the primary.
+    # Log loss keeps telling models apart when a ranking metric such as ROC AUC is at 1.0.
+    tie_breakers: ClassVar[tuple[str, ...]] = ("log_loss", "roc_auc")
 
     @property
     def binary(self) -> bool:
@@ -272,13 +277,33 @@ def task_for(settings: Settings) -> Task:
         if contract.task == "regression"
         else Classification(contract.classes, settings.params.evaluate.threshold)
     )
-    metric = settings.params.evaluate.primary_metric
-    if metric not in task.higher_is_better:
+    evaluate = settings.params.evaluate
+    for key, metric in (
+        ("primary_metric", evaluate.primary_metric),
+        ("secondary_metric", evaluate.secondary_metric),
+    ):
+        if metric is not None and metric not in task.higher_is_better:
+            raise ProjectError(
+                f"params.yaml evaluate.{key} is {metric!r}; for {contract.task} use one of "
+                f"{', '.join(task.higher_is_better)}"
+            )
+    if evaluate.secondary_metric == evaluate.primary_metric:
         raise ProjectError(
-            f"params.yaml evaluate.primary_metric is {metric!r}; for {contract.task} use one of "
-            f"{', '.join(task.higher_is_better)}"
+            f"params.yaml evaluate.secondary_metric is the primary metric ({evaluate.primary_metric}"
+            "): it breaks ties on the primary metric, so choose another or remove the line"
         )
     return task
+
+
+def secondary_metric(settings: Settings, task: Task) -> str:
+    """The metric that decides a tie on the primary one: params.yaml's, else the task's
+    default (log loss for classification, RMSE for regression; the next when it is the
+    primary)."""
+    chosen = settings.params.evaluate.secondary_metric
+    if chosen is not None:
+        return chosen
+    primary = settings.params.evaluate.primary_metric
+    return next(metric for metric in task.tie_breakers if metric != primary)
 
 
 def _log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
