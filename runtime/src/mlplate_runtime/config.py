@@ -80,10 +80,14 @@ class ModelParams(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     type: str = "custom"
+    # Classification: weigh each class by the inverse of its frequency (the runtime sets it on
+    # whatever estimator model.py builds: models/weights.py). Absent: every row counts the same.
+    class_weight: Literal["balanced"] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The section as params.yaml has it (what build_estimator receives)."""
-        return self.model_dump()
+        # class_weight only when params.yaml has it: model.py gets exactly the section's keys
+        return self.model_dump(exclude={"class_weight"} if self.class_weight is None else None)
 
     def hyperparameters(self) -> dict[str, Any]:
         """The scalar settings of the selected estimator (logged with every run)."""
@@ -93,7 +97,7 @@ class ModelParams(BaseModel):
         return {
             key: value
             for key, value in values.items()
-            if key != "type" and isinstance(value, (int, float, str, bool))
+            if key not in ("type", "class_weight") and isinstance(value, (int, float, str, bool))
         }
 
 
