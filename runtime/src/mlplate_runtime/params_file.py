@@ -51,11 +51,28 @@ def _leaf_line(lines: list[str], key: str) -> int:
     raise ProjectError(f"params.yaml has no key {key!r}")
 
 
-def set_values(path: Path, values: dict[str, object]) -> None:
-    """Set dotted keys (``data.raw_path``) to new values; the keys must exist."""
+def _new_line(lines: list[str], key: str) -> int:
+    """Add a line for ``key`` first in its section (which must exist); return its index."""
+    parent, _, leaf = key.rpartition(".")
+    section = _leaf_line(lines, parent) if parent else -1
+    found = LINE.match(lines[section].rstrip("\n")) if parent else None
+    if found is None or found["value"].strip():  # no section, or one written inline ({...})
+        raise ProjectError(f"params.yaml has no section to add {key!r} to; add it by hand")
+    lines.insert(section + 1, f"{'  ' * (parent.count('.') + 1)}{leaf}: null\n")
+    return section + 1
+
+
+def set_values(path: Path, values: dict[str, object], *, create: bool = False) -> None:
+    """Set dotted keys (``data.raw_path``) to new values; the keys must exist, unless
+    ``create`` adds the missing ones to their (existing) section."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     for key, value in values.items():
-        index = _leaf_line(lines, key)
+        try:
+            index = _leaf_line(lines, key)
+        except ProjectError:
+            if not create:
+                raise
+            index = _new_line(lines, key)
         found = LINE.match(lines[index].rstrip("\n"))
         if found is None:
             raise ProjectError(f"{path}: cannot read the line of {key!r}; edit it by hand")
