@@ -132,3 +132,13 @@ def test_a_bad_class_weight_in_params_names_the_key(tmp_path):
     with pytest.raises(ProjectError) as raised:
         load_settings(params)
     assert "model.class_weight" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_weighted_tuning_is_another_study(settings, balanced, data):
+    import pandas as pd
+
+    from mlplate_runtime.models import tune as tuning
+
+    frame = pd.DataFrame(data[0])
+    search = tuning.tune_params(settings)
+    assert tuning.study_name(balanced, search, frame) != tuning.study_name(settings, search, frame)

@@ -143,6 +143,8 @@ def study_name(settings: Settings, tune: TuneParams, data: pd.DataFrame) -> str:
         "seed": settings.params.seed,
         "type": settings.params.model.type,
     }
+    if settings.params.model.class_weight is not None:  # weighted trials are another study
+        identity["class_weight"] = settings.params.model.class_weight
     digest.update(json.dumps(identity, sort_keys=True, default=str).encode())
     digest.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
     return f"{settings.params.mlflow.experiment}-{digest.hexdigest()[:12]}"
