@@ -82,3 +82,21 @@ def test_model_card_shows_the_baseline_beside_the_model(settings):
     assert f"| **{primary}** | 0.8123 | 0.5000 |" in page
     assert "| n_test | 200 | - |" in page
     assert "promotes none that does not beat the baseline" in page
+
+
+def test_model_card_shows_each_class_and_names_the_rarest(settings):
+    params = settings.params.evaluate
+    metrics = settings.path(params.metrics_path)
+    metrics.parent.mkdir(parents=True)
+    per_class = {
+        "common": {"precision": 0.9, "recall": 0.95, "f1": 0.9243, "support": 180},
+        "rare | odd": {"precision": 0.5, "recall": 0.25, "f1": 0.3333, "support": 20},
+    }
+    primary = params.primary_metric
+    metrics.write_text(json.dumps({primary: 0.8, "n_test": 200, "per_class": per_class}))
+    page = model_card_page(settings, {}, None)
+    assert "| class | precision | recall | f1 | support |" in page
+    assert "| common | 0.9000 | 0.9500 | 0.9243 | 180 |" in page
+    assert "| rare \\| odd | 0.5000 | 0.2500 | 0.3333 | 20 |" in page
+    assert "rarest class on the holdout, `rare \\| odd`, has recall 0.2500" in page
+    assert "per_class" not in page  # not a row of the metrics table

@@ -46,6 +46,10 @@ def test_pipeline_trains_evaluates_and_registers_a_champion(settings, sample):
     assert written["n_test"] == pytest.approx(
         len(sample) * params.data.test_size, abs=len(contract.classes) + 1
     )
+    if contract.task == "classification":  # each class's precision, recall, F1, support
+        per_class = written["per_class"]
+        assert list(per_class) == [str(label) for label in contract.classes]
+        assert sum(values["support"] for values in per_class.values()) == written["n_test"]
     fairness = json.loads(settings.path(params.evaluate.fairness_path).read_text())["groups_by"]
     assert set(fairness) == set(contract.sensitive)
     plots = settings.path(params.evaluate.plots_dir)
@@ -324,3 +328,43 @@ def test_a_model_no_better_than_a_constant_is_registered_without_the_champion_al
     assert "does not beat the baseline" in report["reason"] and report["baseline"] is not None
     with pytest.raises(LookupError, match="no champion yet"):
         load_model(settings, role="champion", uri=None)
+
+
+def test_a_tie_on_the_primary_metric_is_decided_by_the_secondary_one(settings, sample):
+    """A retrained copy of the champion ties on every metric and stays challenger; a candidate
+    that ties on the primary metric (at the ceiling, say) but is better on the secondary one
+    becomes champion, against the champion's secondary metric scored on the same holdout."""
+    from mlplate_runtime.models.tasks import secondary_metric, task_for
+
+    run_pipeline(settings, sample)
+    assert register(settings, allow_uncommitted=True)["alias_set"] == "champion"
+    metrics_path = settings.path(settings.params.evaluate.metrics_path)
+    champion = json.loads(metrics_path.read_text())
+    task = task_for(settings)
+    primary, secondary = settings.params.evaluate.primary_metric, secondary_metric(settings, task)
+
+    train(settings)  # the same model again: a new run and version, the same scores
+    evaluate(settings)
+    copy = register(settings, allow_uncommitted=True)
+    assert not copy["promote"] and copy["alias_set"] == "challenger"
+    assert f"{primary} ties with the champion" in copy["reason"]
+    assert f"{secondary} stays the same" in copy["reason"]
+    assert copy["secondary"]["metric"] == secondary
+    assert copy["secondary"]["champion"] == pytest.approx(champion[secondary])
+
+    # Evaluated better on the secondary metric only (the primary one at the champion's value).
+    step = 0.01 if task.higher_is_better[secondary] else -0.01
+    better = {**champion, secondary: champion[secondary] + step}
+    metrics_path.write_text(json.dumps(better))
+    report = register(settings, allow_uncommitted=True)
+    assert report["promote"] and report["alias_set"] == "champion"
+    assert report["candidate_version"] == copy["candidate_version"]
+    assert report["reason"].startswith(f"{primary} ties with the champion at ")
+    assert f"{champion[secondary]:.4f} to {better[secondary]:.4f} (better)" in report["reason"]
+    written = json.loads(settings.path(settings.params.promotion.report_path).read_text())
+    assert written["secondary"] == {
+        "metric": secondary,
+        "candidate": pytest.approx(better[secondary]),
+        "champion": pytest.approx(champion[secondary]),
+        "higher_is_better": task.higher_is_better[secondary],
+    }

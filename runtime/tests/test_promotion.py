@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlplate_runtime.models.promotion import decide, regression_exceeds
+from mlplate_runtime.models.promotion import Secondary, decide, regression_exceeds
 
 
 def test_first_model_becomes_champion():
@@ -73,3 +73,87 @@ def test_the_baseline_follows_the_metrics_direction():
     assert not worse.promote and "does not beat the baseline" in worse.reason
     better = decide(1.20, 1.50, metric="rmse", min_delta=0.1, higher_is_better=False, baseline=1.72)
     assert better.promote and better.baseline == 1.72
+
+
+def _log_loss(candidate, champion):
+    return Secondary("log_loss", candidate, champion, higher_is_better=False)
+
+
+def test_a_tie_at_the_ceiling_goes_to_the_candidate_with_the_better_secondary_metric():
+    decision = decide(
+        1.0, 1.0, metric="roc_auc", min_delta=0.002, secondary=_log_loss(0.0333, 0.0456)
+    )
+    assert decision.promote and decision.delta == 0.0
+    assert decision.reason == (
+        "roc_auc ties with the champion at 1.0000, so the secondary metric decides: "
+        "log_loss falls from 0.0456 to 0.0333 (better)"
+    )
+    assert decision.as_dict()["secondary"] == {
+        "metric": "log_loss",
+        "candidate": 0.0333,
+        "champion": 0.0456,
+        "higher_is_better": False,
+    }
+
+
+def test_min_delta_is_in_primary_units_so_any_real_secondary_gain_breaks_a_tie():
+    # 0.0001 of log loss is far below min_delta (0.002 of ROC AUC): still strictly better
+    assert decide(
+        1.0, 1.0, metric="roc_auc", min_delta=0.002, secondary=_log_loss(0.0455, 0.0456)
+    ).promote
+
+
+@pytest.mark.parametrize(
+    ("candidate", "verdict"),
+    [(0.0456, "stays the same from 0.0456 to 0.0456 (no better)"), (0.05, "rises")],
+)
+def test_a_tie_stays_with_the_champion_unless_the_secondary_metric_is_better(candidate, verdict):
+    decision = decide(
+        1.0, 1.0, metric="roc_auc", min_delta=0.002, secondary=_log_loss(candidate, 0.0456)
+    )
+    assert not decision.promote
+    assert verdict in decision.reason
+    assert decision.reason.endswith("on a tie, promotion needs a better log_loss")
+
+
+def test_the_secondary_metric_has_its_own_direction():
+    higher = Secondary("roc_auc", 0.91, 0.90, higher_is_better=True)
+    assert decide(
+        0.2, 0.2, metric="log_loss", min_delta=0.01, higher_is_better=False, secondary=higher
+    ).promote
+    lower = Secondary("roc_auc", 0.89, 0.90, higher_is_better=True)
+    assert not decide(
+        0.2, 0.2, metric="log_loss", min_delta=0.01, higher_is_better=False, secondary=lower
+    ).promote
+
+
+def test_scores_equal_but_for_rounding_are_a_tie():
+    # the same score computed two ways differs in the last bits
+    decision = decide(
+        0.1 + 0.2, 0.3, metric="roc_auc", min_delta=0.0, secondary=_log_loss(0.1, 0.2)
+    )
+    assert decision.promote and "ties with the champion" in decision.reason
+    same = decide(0.9, 0.9, metric="roc_auc", min_delta=0.0, secondary=_log_loss(0.2, 0.2 + 1e-17))
+    assert not same.promote and "(no better)" in same.reason
+
+
+def test_without_the_champions_secondary_metric_a_tie_keeps_the_champion_as_before():
+    today = decide(1.0, 1.0, metric="roc_auc", min_delta=0.002)
+    for old in (_log_loss(0.03, None), _log_loss(0.03, float("nan")), None):
+        decision = decide(1.0, 1.0, metric="roc_auc", min_delta=0.002, secondary=old)
+        assert not decision.promote
+        assert (
+            decision.reason
+            == today.reason
+            == (
+                "roc_auc stays the same (no better); promotion needs an improvement of at least 0.002"
+            )
+        )
+
+
+def test_no_tie_no_tie_break():
+    # 0.999 against 1.0 is a real (small) loss: the secondary metric is not asked
+    decision = decide(0.999, 1.0, metric="roc_auc", min_delta=0.002, secondary=_log_loss(0.01, 0.5))
+    assert not decision.promote and "secondary" not in decision.reason
+    first = decide(1.0, None, metric="roc_auc", min_delta=0.002, secondary=_log_loss(0.01, None))
+    assert first.promote and first.secondary is not None

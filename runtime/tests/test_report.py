@@ -63,3 +63,16 @@ def test_a_base_that_looks_like_an_option_is_refused(tmp_path, base):
 
     with pytest.raises(ProjectError, match="is not a git ref; pass BASE=<branch or commit>"):
         merge_base(tmp_path, base)
+
+
+def test_a_tie_in_the_report_goes_to_the_secondary_metric_as_in_the_gate():
+    diff = {
+        **metrics(1.0, 1.0),
+        "log_loss": {"old": 0.0456, "new": 0.0333, "diff": -0.0123},
+    }
+    common = {"base": "0123456789abcdef", "primary": "roc_auc", "min_delta": 0.002}
+    report = render_report(diff, {}, max_regression=0.01, secondary="log_loss", **common)
+    assert "would be promoted to champion (roc_auc ties with the champion" in report.markdown
+    assert "log_loss falls from 0.0456 to 0.0333 (better)" in report.markdown
+    without = render_report(metrics(1.0, 1.0), {}, max_regression=0.01, **common)
+    assert "would stay challenger (roc_auc stays the same (no better)" in without.markdown

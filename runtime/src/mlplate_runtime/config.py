@@ -84,10 +84,14 @@ class ModelParams(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     type: str = "custom"
+    # Classification: weigh each class by the inverse of its frequency (the runtime sets it on
+    # whatever estimator model.py builds: models/weights.py). Absent: every row counts the same.
+    class_weight: Literal["balanced"] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The section as params.yaml has it (what build_estimator receives)."""
-        return self.model_dump()
+        # class_weight only when params.yaml has it: model.py gets exactly the section's keys
+        return self.model_dump(exclude={"class_weight"} if self.class_weight is None else None)
 
     def hyperparameters(self) -> dict[str, Any]:
         """The scalar settings of the selected estimator (logged with every run)."""
@@ -97,7 +101,7 @@ class ModelParams(BaseModel):
         return {
             key: value
             for key, value in values.items()
-            if key != "type" and isinstance(value, (int, float, str, bool))
+            if key not in ("type", "class_weight") and isinstance(value, (int, float, str, bool))
         }
 
 
@@ -111,6 +115,9 @@ class EvaluateParams(Section):
     fairness_path: Path = Path("reports/fairness.json")
     plots_dir: Path = Path("reports/plots")
     primary_metric: str  # checked against the task's metrics (models/tasks.py)
+    # Decides a tie on primary_metric (both at 1.0, say); None: the task's default (log_loss
+    # for classification, rmse for regression: models/tasks.py secondary_metric).
+    secondary_metric: str | None = None
     threshold: float = Field(default=0.5, gt=0, lt=1)  # binary classification only
 
 

@@ -163,7 +163,7 @@ def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
     if baseline:
         lines[-1] += " --- |"
     for name, value in metrics.items():
-        if name == "baseline":
+        if name in ("baseline", "per_class"):
             continue
         label = f"**{name}**" if name == primary else name
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -177,6 +177,33 @@ def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
             "training target predicted for every row"
         )
     return [*lines, "", notes[0] + ".", ""]
+
+
+def _per_class_section(metrics: dict[str, Any] | None) -> list[str]:
+    """Precision, recall, F1 and holdout rows of each class (classification only)."""
+    classes = (metrics or {}).get("per_class")
+    if not isinstance(classes, dict) or not classes:
+        return []
+    lines = [
+        "### Per class",
+        "",
+        "| class | precision | recall | f1 | support |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {_cell(name)} | {values['precision']:.4f} | {values['recall']:.4f} | "
+        f"{values['f1']:.4f} | {values['support']} |"
+        for name, values in classes.items()
+    ]
+    rarest = min(classes, key=lambda name: classes[name]["support"])
+    return [
+        *lines,
+        "",
+        f"The rarest class on the holdout, `{_cell(rarest)}`, has recall "
+        f"{classes[rarest]['recall']:.4f}: averages over all rows can hide a class the model "
+        "rarely gets right.",
+        "",
+    ]
 
 
 def _group_table(attribute: str, groups: dict[str, Any], columns: list[str]) -> list[str]:
@@ -237,7 +264,9 @@ def model_card_page(
     primary = params.evaluate.primary_metric
     lines = [GENERATED, f"# Model card: {params.mlflow.registered_model}", ""]
     lines += _identity_section(champion, params.model.type)
-    lines += _metrics_section(_read_json(settings.path(params.evaluate.metrics_path)), primary)
+    metrics = _read_json(settings.path(params.evaluate.metrics_path))
+    lines += _metrics_section(metrics, primary)
+    lines += _per_class_section(metrics)
     lines += _fairness_section(
         _read_json(settings.path(params.evaluate.fairness_path)),
         primary,

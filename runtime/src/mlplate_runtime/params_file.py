@@ -51,35 +51,28 @@ def _leaf_line(lines: list[str], key: str) -> int:
     raise ProjectError(f"params.yaml has no key {key!r}")
 
 
-def _add_leaf(lines: list[str], key: str) -> int:
-    """Insert ``key`` (empty) at the end of its section, which must exist; return its line."""
+def _new_line(lines: list[str], key: str) -> int:
+    """Add a line for ``key`` first in its section (which must exist); return its index."""
     parent, _, leaf = key.rpartition(".")
-    if not parent:
-        raise ProjectError(f"params.yaml has no key {key!r}")
-    start = _leaf_line(lines, parent)
-    indent = " " * (2 * parent.count(".") + 2)
-    end = start + 1
-    for index in range(start + 1, len(lines)):
-        text = lines[index]
-        if text.strip() and not text.lstrip().startswith("#"):
-            if len(text) - len(text.lstrip(" ")) < len(indent):
-                break
-            end = index + 1
-    lines.insert(end, f"{indent}{leaf}: null\n")
-    return end
+    section = _leaf_line(lines, parent) if parent else -1
+    found = LINE.match(lines[section].rstrip("\n")) if parent else None
+    if found is None or found["value"].strip():  # no section, or one written inline ({...})
+        raise ProjectError(f"params.yaml has no section to add {key!r} to; add it by hand")
+    lines.insert(section + 1, f"{'  ' * (parent.count('.') + 1)}{leaf}: null\n")
+    return section + 1
 
 
-def set_values(path: Path, values: dict[str, object], *, add: bool = False) -> None:
-    """Set dotted keys (``data.raw_path``) to new values; the keys must exist, or with ``add``
-    their section (the key is added at its end)."""
+def set_values(path: Path, values: dict[str, object], *, create: bool = False) -> None:
+    """Set dotted keys (``data.raw_path``) to new values; the keys must exist, unless
+    ``create`` adds the missing ones to their (existing) section."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     for key, value in values.items():
         try:
             index = _leaf_line(lines, key)
         except ProjectError:
-            if not add:
+            if not create:
                 raise
-            index = _add_leaf(lines, key)
+            index = _new_line(lines, key)
         found = LINE.match(lines[index].rstrip("\n"))
         if found is None:
             raise ProjectError(f"{path}: cannot read the line of {key!r}; edit it by hand")

@@ -14,8 +14,8 @@ from typing import Any
 
 from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
-from mlplate_runtime.models.promotion import decide, regression_exceeds
-from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.models.promotion import Secondary, decide, regression_exceeds
+from mlplate_runtime.models.tasks import secondary_metric, task_for
 
 MARKER = "<!-- mlplate_runtime-model-report -->"
 
@@ -95,8 +95,11 @@ def render_report(
     min_delta: float,
     max_regression: float,
     higher_is_better: bool = True,
+    secondary: str | None = None,
+    secondary_higher_is_better: bool = False,
 ) -> Report:
-    """Render the Markdown report from flattened DVC diffs ({name: {old, new}})."""
+    """Render the Markdown report from flattened DVC diffs ({name: {old, new}}); a tie on the
+    primary metric goes to ``secondary``, as in the gate."""
     higher = higher_is_better
     entry = metrics_diff.get(primary)
     if entry is None or entry.get("new") is None:
@@ -116,7 +119,22 @@ def render_report(
         regressed = regression_exceeds(
             new, old, max_regression=max_regression, higher_is_better=higher
         )
-        decision = decide(new, old, metric=primary, min_delta=min_delta, higher_is_better=higher)
+        tie_break = metrics_diff.get(secondary or "", {})
+        decision = decide(
+            new,
+            old,
+            metric=primary,
+            min_delta=min_delta,
+            higher_is_better=higher,
+            secondary=Secondary(
+                secondary,
+                tie_break.get("new"),
+                tie_break.get("old"),
+                secondary_higher_is_better,
+            )
+            if secondary
+            else None,
+        )
         gate = "failed" if regressed else "passed"
         lines += [
             f"## Model report: `{primary}` {new:.4f} ({new - old:+.4f} vs base)",
@@ -149,6 +167,8 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
     )
     params = _flatten(json.loads(_run(root, "dvc", "params", "diff", rev, "--json") or "{}"))
     promotion = settings.params.promotion
+    task = task_for(settings)
+    tie_breaker = secondary_metric(settings, task)
     report = render_report(
         metrics,
         params,
@@ -156,9 +176,9 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
         primary=settings.params.evaluate.primary_metric,
         min_delta=promotion.min_delta,
         max_regression=promotion.max_regression,
-        higher_is_better=task_for(settings).higher_is_better[
-            settings.params.evaluate.primary_metric
-        ],
+        higher_is_better=task.higher_is_better[settings.params.evaluate.primary_metric],
+        secondary=tie_breaker,
+        secondary_higher_is_better=task.higher_is_better[tie_breaker],
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown)

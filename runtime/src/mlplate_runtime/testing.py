@@ -89,12 +89,12 @@ def fitted(module_settings: Settings, sample: Any) -> Any:
     """The project's model fitted on the sample (what the API tests serve)."""
     from mlplate_runtime.features.build import add_features, feature_matrix
     from mlplate_runtime.models.tasks import task_for
-    from mlplate_runtime.models.train import build_model
+    from mlplate_runtime.models.train import fit_model
 
     contract = module_settings.contract
     frame = add_features(sample, contract)
     labels = task_for(module_settings).labels(frame[contract.target])
-    return build_model(module_settings).fit(feature_matrix(frame, contract), labels)
+    return fit_model(module_settings, feature_matrix(frame, contract), labels)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from mlplate_runtime.data.contract import (
     first_error,
     validation_problems,
 )
+from mlplate_runtime.data.imbalance import imbalance_advice
 from mlplate_runtime.data.infer import infer_contract, infer_task
 from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_table
 from mlplate_runtime.data.prepare import MIN_ROWS
@@ -222,8 +223,12 @@ def use_data(
             **_promotion_values(contract, frame),
             **_split_values(contract, frame, notes, current=settings.params.data),
         },
-        add=True,  # a setting whose default params.yaml leaves out
+        create=True,  # a setting whose default params.yaml leaves out
     )
+    advice = imbalance_advice(frame, contract)
+    if advice is not None:  # a rare class: weigh classes, compare on a metric that sees it
+        set_values(settings.root / "params.yaml", advice.values, create=True)
+        notes.append(advice.note)
     load_settings(settings.root / "params.yaml")  # what was written reads back
     dvc_add(settings, destination.parent)
     return Adoption(contract, raw_path, len(frame), registered, notes)

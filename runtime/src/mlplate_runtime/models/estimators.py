@@ -8,6 +8,8 @@ A project chooses its estimator in its own ``model.py`` (an extension point)::
 ``params`` is params.yaml's ``model:`` section as a dict, ``task`` is "classification" or
 "regression". Any scikit-learn-compatible estimator works: classifiers need predict_proba.
 Preprocessing (imputation, scaling, one-hot encoding) and the derived features come before it.
+``model.class_weight: balanced`` is applied to the returned estimator by the runtime
+(models/weights.py): build_estimator need not read it.
 """
 
 from __future__ import annotations

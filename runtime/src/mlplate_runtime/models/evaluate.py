@@ -18,7 +18,7 @@ from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import feature_matrix, read_features
 from mlplate_runtime.models.store import load_model
-from mlplate_runtime.models.tasks import Task, task_for
+from mlplate_runtime.models.tasks import Classification, Task, task_for
 
 
 def load_holdout(settings: Settings) -> pd.DataFrame:
@@ -77,6 +77,8 @@ def evaluate(settings: Settings) -> dict[str, float]:
     baseline = _baseline_metrics(settings, task, y_true)
     if baseline is not None:
         written["baseline"] = baseline
+    if isinstance(task, Classification):  # a rare class's recall hides in the averages
+        written["per_class"] = task.per_class(y_true, scores)
     write_json(settings.path(params.evaluate.metrics_path), written)
     fairness = {
         column: group_metrics(frame, y_true, scores, group_by=column, task=task)

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
+
+# Two scores this close are a tie (the same score computed twice may differ in the last bits).
+TIE_RELATIVE = 1e-9
+TIE_ABSOLUTE = 1e-12
+
+
+@dataclass(frozen=True)
+class Secondary:
+    """The metric that decides a tie on the primary one, with both models' scores."""
+
+    metric: str
+    candidate: float | None
+    champion: float | None  # None: not known for the champion (then no tie-break)
+    higher_is_better: bool = False
 
 
 @dataclass(frozen=True)
@@ -17,9 +32,15 @@ class Decision:
     delta: float | None
     min_delta: float
     baseline: float | None = None  # the constant prediction's score on the same holdout
+    secondary: Secondary | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def tied(a: float, b: float) -> bool:
+    """Whether two scores are equal but for floating-point noise."""
+    return math.isclose(a, b, rel_tol=TIE_RELATIVE, abs_tol=TIE_ABSOLUTE)
 
 
 def decide(
@@ -31,9 +52,16 @@ def decide(
     higher_is_better: bool = True,
     baseline: float | None = None,
     baseline_name: str = "baseline",
+    secondary: Secondary | None = None,
 ) -> Decision:
     """Promote a candidate that beats the baseline (a constant prediction) by >= min_delta and,
-    when there is a champion, beats the champion by >= min_delta too."""
+    when there is a champion, beats the champion by >= min_delta too.
+
+    A tie with the champion on ``metric`` (both at ROC AUC 1.0, say) goes to ``secondary``: the
+    candidate wins when it is strictly better there. min_delta is in the primary metric's
+    units, so it does not apply to the secondary one; any gain beyond floating-point noise
+    counts (a retrained copy of the champion scores the same and does not replace it).
+    """
     if baseline is not None:
         margin = candidate - baseline if higher_is_better else baseline - candidate
         if not (margin >= min_delta and margin > 0):
@@ -48,9 +76,12 @@ def decide(
                 None if champion is None else candidate - champion,
                 min_delta,
                 baseline,
+                secondary,
             )
     decision = _against_champion(candidate, champion, metric, min_delta, higher_is_better)
-    return Decision(**{**decision.as_dict(), "baseline": baseline})
+    if champion is not None and tied(candidate, champion):
+        decision = _break_tie(decision, secondary)
+    return replace(decision, baseline=baseline, secondary=secondary)
 
 
 def _against_champion(
@@ -77,6 +108,31 @@ def _against_champion(
         delta,
         min_delta,
     )
+
+
+def _break_tie(decision: Decision, secondary: Secondary | None) -> Decision:
+    """Decide a tie on the primary metric by the secondary one; without both of its scores
+    (a champion logged before it existed) the tie keeps the champion, as it always did."""
+    if (
+        secondary is None
+        or secondary.candidate is None
+        or secondary.champion is None
+        or not math.isfinite(secondary.candidate)
+        or not math.isfinite(secondary.champion)
+    ):
+        return decision
+    new, old = secondary.candidate, secondary.champion
+    gain = new - old if secondary.higher_is_better else old - new
+    better = gain > 0 and not tied(new, old)
+    move = "rises" if new > old else "falls" if new < old else "stays the same"
+    verdict = "better" if better else "no better" if tied(new, old) else "worse"
+    reason = (
+        f"{decision.metric} ties with the champion at {decision.candidate:.4f}, so the secondary "
+        f"metric decides: {secondary.metric} {move} from {old:.4f} to {new:.4f} ({verdict})"
+    )
+    if not better:
+        reason += f"; on a tie, promotion needs a better {secondary.metric}"
+    return replace(decision, promote=better, reason=reason)
 
 
 def explain(metric: str, change: float, delta: float, min_delta: float) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.lineage import TAG_PREFIX
 from mlplate_runtime.models.evaluate import load_holdout, score
 from mlplate_runtime.models.lock import gate_lock
-from mlplate_runtime.models.promotion import Decision, decide
-from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.models.promotion import Decision, Secondary, decide
+from mlplate_runtime.models.tasks import secondary_metric, task_for
 from mlplate_runtime.tracking import client, read_run_info
 
 CHAMPION = "champion"
@@ -84,6 +85,7 @@ def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
     params = settings.params.evaluate
     metrics = json.loads(settings.path(params.metrics_path).read_text())
     baseline = metrics.pop("baseline", None)
+    metrics.pop("per_class", None)  # class names need not be valid MLflow metric names
     for key, value in metrics.items():
         mlflow_client.log_metric(run_id, f"test_{key}", value)
     for key, value in (baseline or {}).items():  # the constant prediction, beside the model
@@ -93,17 +95,22 @@ def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
     mlflow_client.log_artifacts(run_id, str(settings.path(params.plots_dir)), "plots")
 
 
-def _holdout_score(settings: Settings, model_uri: str) -> float:
+def _holdout_metrics(settings: Settings, model_uri: str) -> dict[str, float]:
+    """A registered model's metrics on today's holdout (the candidate's), not on the one it
+    was evaluated on when it was trained."""
     import mlflow.sklearn
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     frame = load_holdout(settings)
     task = task_for(settings)
-    metrics = task.metrics(
+    return task.metrics(
         task.labels(frame[settings.contract.target]),
         score(mlflow.sklearn.load_model(model_uri), frame, settings),
     )
-    return metrics[settings.params.evaluate.primary_metric]
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def input_columns(model_uri: str) -> list[str]:
@@ -166,14 +173,24 @@ def _gate(
     settings: Settings,
     candidate: Any,
     champion: Any | None,
-    candidate_score: float,
+    candidate_metrics: dict[str, Any],
     run_info: dict[str, Any],
     allow_uncommitted: bool,
 ) -> Decision:
     """The gate's decision for ``candidate`` against the champion read under the lock."""
     params = settings.params
     name, metric = params.mlflow.registered_model, params.evaluate.primary_metric
-    higher_is_better = task_for(settings).higher_is_better[metric]
+    task = task_for(settings)
+    higher_is_better = task.higher_is_better[metric]
+    candidate_score = float(candidate_metrics[metric])
+    tie_breaker = secondary_metric(settings, task)
+    # The candidate's from evaluate (metrics.json; None from a release before it was computed).
+    secondary = Secondary(
+        tie_breaker,
+        _finite(candidate_metrics.get(tie_breaker)),
+        None,
+        task.higher_is_better[tie_breaker],
+    )
     champion_score = None
     if champion is not None and champion.version == candidate.version:
         decision = Decision(
@@ -187,7 +204,10 @@ def _gate(
         )
     else:
         if champion is not None:
-            champion_score = _holdout_score(settings, f"models:/{name}/{champion.version}")
+            # Both scores of the champion come from scoring it again on the same holdout.
+            scored = _holdout_metrics(settings, f"models:/{name}/{champion.version}")
+            champion_score = scored[metric]
+            secondary = replace(secondary, champion=_finite(scored.get(tie_breaker)))
         baseline = _baseline_score(settings, metric)
         decision = decide(
             candidate_score,
@@ -197,18 +217,11 @@ def _gate(
             higher_is_better=higher_is_better,
             baseline=baseline[1] if baseline else None,
             baseline_name=f"baseline ({baseline[0]})" if baseline else "baseline",
+            secondary=secondary,
         )
         blocked = uncommitted_reason(run_info)
         if decision.promote and blocked and not allow_uncommitted:
-            decision = Decision(
-                False,
-                f"{decision.reason}, but {blocked}",
-                metric,
-                candidate_score,
-                champion_score,
-                decision.delta,
-                params.promotion.min_delta,
-            )
+            decision = replace(decision, promote=False, reason=f"{decision.reason}, but {blocked}")
     return decision
 
 
@@ -260,7 +273,8 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
             f"{changed} is not what dvc.lock records for stage {stage!r} (changed outside the "
             "pipeline, or left by an interrupted run); nothing registered: run `make repro`"
         )
-    candidate_score = json.loads(metrics_path.read_text()).get(metric)
+    candidate_metrics = json.loads(metrics_path.read_text())
+    candidate_score = candidate_metrics.get(metric)
     if not isinstance(candidate_score, (int, float)) or not math.isfinite(candidate_score):
         raise ProjectError(
             f"{metrics_path} has no number for {metric} ({candidate_score!r}); "
@@ -276,7 +290,7 @@ def register(settings: Settings, *, allow_uncommitted: bool = False) -> dict[str
         log_evaluation(settings, mlflow_client, run_info["run_id"])
         candidate = _version_for_run(settings, mlflow_client, name, run_info)
         decision = _gate(
-            settings, candidate, champion, candidate_score, run_info, allow_uncommitted
+            settings, candidate, champion, candidate_metrics, run_info, allow_uncommitted
         )
         alias = CHAMPION if decision.promote else CHALLENGER
         if decision.promote:

@@ -33,12 +33,12 @@ def _fitted_types(settings: Settings) -> frozenset[str]:
     from mlplate_runtime.data.synthetic import synthetic_frame
     from mlplate_runtime.features.build import feature_matrix
     from mlplate_runtime.models.tasks import task_for
-    from mlplate_runtime.models.train import build_model
+    from mlplate_runtime.models.train import fit_model
 
     contract = settings.contract
     frame = synthetic_frame(contract, SAMPLE_ROWS, seed=0)
     labels = task_for(settings).labels(frame[contract.target])
-    model = build_model(settings).fit(feature_matrix(frame, contract), labels)
+    model = fit_model(settings, feature_matrix(frame, contract), labels)
     return frozenset(trusted_types(model))
 
 

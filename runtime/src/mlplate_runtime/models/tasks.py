@@ -32,6 +32,8 @@ class Regression:
 
     name: ClassVar[str] = "regression"
     higher_is_better: ClassVar[dict[str, bool]] = {"rmse": False, "mae": False, "r2": True}
+    # The default evaluate.secondary_metric, in order: the first that is not the primary.
+    tie_breakers: ClassVar[tuple[str, ...]] = ("rmse", "mae")
 
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=float)
@@ -95,7 +97,13 @@ class Classification:
         "accuracy": True,
         "precision": True,
         "recall": True,
+        "f1_macro": True,
+        "balanced_accuracy": True,
+        "log_loss": False,
     }
+    # The default evaluate.secondary_metric, in order: the first that is not the primary.
+    # Log loss keeps telling models apart when a ranking metric such as ROC AUC is at 1.0.
+    tie_breakers: ClassVar[tuple[str, ...]] = ("log_loss", "roc_auc")
 
     @property
     def binary(self) -> bool:
@@ -124,7 +132,8 @@ class Classification:
         return scores.argmax(axis=1)
 
     def metrics(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-        """ROC AUC (one-vs-rest for multi-class), and F1, precision, recall (macro for multi-class)."""
+        """ROC AUC (one-vs-rest for multi-class), and F1, precision, recall (macro for
+        multi-class); macro F1, balanced accuracy and log loss for any number of classes."""
         y_pred = self.predicted(scores)
         average = "binary" if self.binary else "macro"
         present = np.unique(y_true)
@@ -142,7 +151,8 @@ class Classification:
                 if len(present) > 2
                 else skm.roc_auc_score(y_true == present[1], columns[:, 1])
             )
-        labels = list(range(len(self.classes))) if not self.binary else None
+        every = list(range(len(self.classes)))
+        labels = every if not self.binary else None
         return {
             "roc_auc": roc_auc,
             "f1": float(
@@ -155,6 +165,31 @@ class Classification:
             "recall": float(
                 skm.recall_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
             ),
+            "f1_macro": float(
+                skm.f1_score(y_true, y_pred, average="macro", labels=every, zero_division=0)
+            ),
+            # The mean recall of the classes present: sklearn's balanced_accuracy_score, without
+            # its warning for a class predicted but absent (common in small per-group slices).
+            "balanced_accuracy": float(
+                skm.recall_score(y_true, y_pred, average="macro", labels=present, zero_division=0)
+            ),
+            "log_loss": _log_loss(y_true, scores),
+        }
+
+    def per_class(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, dict[str, float]]:
+        """Precision, recall, F1 and support (holdout rows) of each class, by class name."""
+        every = list(range(len(self.classes)))
+        precision, recall, f1, support = skm.precision_recall_fscore_support(
+            y_true, self.predicted(scores), labels=every, zero_division=0
+        )
+        return {
+            str(label): {
+                "precision": float(precision[index]),
+                "recall": float(recall[index]),
+                "f1": float(f1[index]),
+                "support": int(support[index]),
+            }
+            for index, label in enumerate(self.classes)
         }
 
     def answers(self, scores: np.ndarray) -> list[dict[str, Any]]:
@@ -242,13 +277,46 @@ def task_for(settings: Settings) -> Task:
         if contract.task == "regression"
         else Classification(contract.classes, settings.params.evaluate.threshold)
     )
-    metric = settings.params.evaluate.primary_metric
-    if metric not in task.higher_is_better:
+    evaluate = settings.params.evaluate
+    for key, metric in (
+        ("primary_metric", evaluate.primary_metric),
+        ("secondary_metric", evaluate.secondary_metric),
+    ):
+        if metric is not None and metric not in task.higher_is_better:
+            raise ProjectError(
+                f"params.yaml evaluate.{key} is {metric!r}; for {contract.task} use one of "
+                f"{', '.join(task.higher_is_better)}"
+            )
+    if evaluate.secondary_metric == evaluate.primary_metric:
         raise ProjectError(
-            f"params.yaml evaluate.primary_metric is {metric!r}; for {contract.task} use one of "
-            f"{', '.join(task.higher_is_better)}"
+            f"params.yaml evaluate.secondary_metric is the primary metric ({evaluate.primary_metric}"
+            "): it breaks ties on the primary metric, so choose another or remove the line"
         )
     return task
+
+
+def secondary_metric(settings: Settings, task: Task) -> str:
+    """The metric that decides a tie on the primary one: params.yaml's, else the task's
+    default (log loss for classification, RMSE for regression; the next when it is the
+    primary)."""
+    chosen = settings.params.evaluate.secondary_metric
+    if chosen is not None:
+        return chosen
+    primary = settings.params.evaluate.primary_metric
+    return next(metric for metric in task.tie_breakers if metric != primary)
+
+
+def _log_loss(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Mean negative log probability of the true class, as sklearn's log_loss computes it, but
+    also on scores rounded in the prediction log (rows then sum to nearly 1, which sklearn
+    warns about) and skipping labels that are no class (feedback files may hold them)."""
+    known = y_true >= 0
+    if not known.any():
+        return float("nan")
+    rows = scores[known]
+    rows = rows / np.clip(rows.sum(axis=1, keepdims=True), 1e-12, None)
+    true_class = rows[np.arange(len(rows)), y_true[known]]
+    return float(-np.mean(np.log(np.clip(true_class, np.finfo(float).eps, 1.0))))
 
 
 def _plain(value: Any) -> Any:

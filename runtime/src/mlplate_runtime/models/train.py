@@ -7,6 +7,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -26,6 +28,7 @@ from mlplate_runtime.lineage import lineage_tags
 from mlplate_runtime.models.estimators import build_estimator
 from mlplate_runtime.models.store import save_model, trusted_types
 from mlplate_runtime.models.tasks import task_for
+from mlplate_runtime.models.weights import ESTIMATOR_STEP, fit_options, weigh_classes
 from mlplate_runtime.tracking import start_tracking
 
 # The serving environment of a logged model: pinned to what trained it (inferring costs ~3 s).
@@ -58,10 +61,23 @@ def build_model(settings: Settings) -> Pipeline:
         task=settings.contract.task,
         seed=settings.params.seed,
     )
+    estimator = weigh_classes(
+        estimator, class_weight=settings.params.model.class_weight, task=settings.contract.task
+    )
     steps: list[tuple[str, Any]] = [("inputs", ProjectInputs(derived))]
     if settings.contract.datetime_features:  # the model takes dates apart itself
         steps.append(("dates", DateParts(settings.contract.datetime_features)))
-    return Pipeline([*steps, ("preprocess", preprocess), ("estimator", estimator)])
+    return Pipeline([*steps, ("preprocess", preprocess), (ESTIMATOR_STEP, estimator)])
+
+
+def fit_model(settings: Settings, features: pd.DataFrame, target: np.ndarray) -> Pipeline:
+    """A new ``build_model`` pipeline fitted on ``features`` (class-weighted when params.yaml
+    asks: the weights of an estimator without ``class_weight`` go through ``fit``)."""
+    model = build_model(settings)
+    options = fit_options(
+        model.named_steps[ESTIMATOR_STEP], target, class_weight=settings.params.model.class_weight
+    )
+    return model.fit(features, target, **options)
 
 
 def pip_requirements() -> list[str]:
@@ -80,7 +96,7 @@ def train(settings: Settings) -> dict[str, Any]:
     features = feature_matrix(frame, settings.contract)
     target = task.labels(frame[settings.contract.target])  # class positions, or values
     try:
-        model = build_model(settings).fit(features, target)
+        model = fit_model(settings, features, target)
     except ValueError as error:  # e.g. a single class left in the training split
         raise ProjectError(
             f"training failed on {train_path}: {str(error).splitlines()[0]}"
@@ -106,6 +122,7 @@ def train(settings: Settings) -> dict[str, Any]:
                 "n_train": len(frame),
                 "dataset": settings.contract.name,
                 "task": settings.contract.task,
+                "class_weight": params.model.class_weight or "none",
                 **params.model.hyperparameters(),
             }
         )

@@ -36,7 +36,7 @@ from mlplate_runtime.features.build import (
 )
 from mlplate_runtime.lineage import lineage_tags
 from mlplate_runtime.models.tasks import task_for
-from mlplate_runtime.models.train import build_model
+from mlplate_runtime.models.train import fit_model
 from mlplate_runtime.params_file import set_values
 from mlplate_runtime.progress import Progress
 from mlplate_runtime.tracking import client, start_tracking
@@ -143,6 +143,8 @@ def study_name(settings: Settings, tune: TuneParams, data: pd.DataFrame) -> str:
         "seed": settings.params.seed,
         "type": settings.params.model.type,
     }
+    if settings.params.model.class_weight is not None:  # weighted trials are another study
+        identity["class_weight"] = settings.params.model.class_weight
     digest.update(json.dumps(identity, sort_keys=True, default=str).encode())
     digest.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
     return f"{settings.params.mlflow.experiment}-{digest.hexdigest()[:12]}"
@@ -216,10 +218,11 @@ class _Objective:
         values = sample(
             trial, self.space, self.settings.params.model.type, type_sections(self.settings)
         )
-        model = build_model(with_values(self.settings, values))
+        settings = with_values(self.settings, values)
         scores = []
         for step, (fit_rows, score_rows) in enumerate(self.folds):
-            model.fit(self.features.iloc[fit_rows], self.target[fit_rows])
+            # fit_model, as training does: class weights (params.yaml) apply to every fold
+            model = fit_model(settings, self.features.iloc[fit_rows], self.target[fit_rows])
             held = self.features.iloc[score_rows]
             metrics = self.task.metrics(self.target[score_rows], self.task.scores(model, held))
             scores.append(metrics[self.metric])
