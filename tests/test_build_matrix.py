@@ -19,6 +19,7 @@ import itertools
 
 import pytest
 
+from mlplate.answers import questions
 from tests.matrix import choice_values, combo_id, pairwise
 from tests.projects import SharedEnvironments, new_project
 from tests.shell import run
@@ -49,9 +50,38 @@ def with_orchestrators(combos: list[dict]) -> list[dict]:
     ]
 
 
+# The golden project of test_project_pipeline (every answer at its default) is built, run and
+# served there: the covering set is turned so that one of its rows is the golden project's
+# answers (swapping a yes/no answer's two values in every row keeps every pair covered), and
+# that row is not built again here.
+GOLDEN = {question.name: question.default for question in questions() if question.name in BUILDABLE}
+
+
+def around_golden(combos: list[dict]) -> list[dict]:
+    """``combos`` with values swapped so that one row is GOLDEN, that row left out (the first
+    such turn that keeps one build with the feature store per compiler)."""
+    for chosen in combos:
+        turned = [
+            {
+                name: value if chosen[name] == GOLDEN[name] else _other(name, value)
+                for name, value in combo.items()
+            }
+            for combo in combos
+            if combo is not chosen
+        ]
+        if sum(combo["feature_store"] == "feast" for combo in turned) >= len(COMPILERS):
+            return turned
+    raise AssertionError("no row can be the golden project's")
+
+
+def _other(name: str, value: object) -> object:
+    first, second = BUILDABLE[name]  # every buildable answer is yes/no (two values)
+    return second if value == first else first
+
+
 CONFIGURATIONS = [
     {**combo, **{name: values[index % len(values)] for name, values in CYCLED_VALUES.items()}}
-    for index, combo in enumerate(with_orchestrators(pairwise(BUILDABLE)))
+    for index, combo in enumerate(with_orchestrators(around_golden(pairwise(BUILDABLE))))
 ]
 PIPELINE_FILES = {
     "kubeflow": ("pipeline.yaml", "batch-pipeline.yaml"),
@@ -66,10 +96,12 @@ def environments() -> SharedEnvironments:
 
 
 def test_the_configurations_cover_every_pair_of_answer_values():
+    built = [*CONFIGURATIONS, GOLDEN]  # the golden project is built by test_project_pipeline
     for (a, values_a), (b, values_b) in itertools.combinations(BUILDABLE.items(), 2):
         for pair in itertools.product(values_a, values_b):
-            assert any((c[a], c[b]) == pair for c in CONFIGURATIONS), (a, b, pair)
-    assert len(CONFIGURATIONS) == 6  # the fewest possible for six yes/no answers
+            assert any((c[a], c[b]) == pair for c in built), (a, b, pair)
+    assert len(built) == 6  # the fewest possible for six yes/no answers
+    assert all(len(values) == 2 for values in BUILDABLE.values())  # what around_golden needs
     for name, values in CYCLED_VALUES.items():  # and every value of the others builds once
         assert {combo[name] for combo in CONFIGURATIONS} == set(values), name
     compiled = {c["orchestrator"] for c in CONFIGURATIONS if c["feature_store"] == "feast"}
@@ -110,10 +142,21 @@ class TestSecondHalf:
         build_and_run(tmp_path, environments, answers)
 
 
+def in_a_hostile_folder(answers: dict) -> bool:
+    """The one build made in a folder whose name has spaces and shell syntax (issue 15)."""
+    return answers is next(c for c in CONFIGURATIONS if c["orchestrator"] == "none")
+
+
 def build_and_run(tmp_path, environments: SharedEnvironments, answers: dict) -> None:
     """Generate ``answers``, install it, run its `make ci` and what its answers add."""
+    hostile_folder = in_a_hostile_folder(answers)
+    if hostile_folder:  # a parent folder's name never reaches the shell as code
+        tmp_path = tmp_path / "my work $(touch pwned) `touch pwned`"
     # Every build carries hostile free text: it must stay literal through CI, serving and docs.
     project = new_project(tmp_path, **answers, description=HOSTILE_TEXT, author_name=HOSTILE_AUTHOR)
+    if hostile_folder:
+        not_set_up = run("make", "venv", cwd=project, check=False)
+        assert not_set_up.returncode != 0 and "run 'make setup' first" in not_set_up.stderr
     environments.setup(project)
     # A server project tracks to the team's server; test_scale_out runs one. Here, as in a
     # CI job given MLFLOW_TRACKING_URI, the same code uses another store by configuration.
@@ -122,6 +165,19 @@ def build_and_run(tmp_path, environments: SharedEnvironments, answers: dict) -> 
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
     run("make", "ci", cwd=project, **env)
     assert (project / "reports" / "promotion.json").is_file()
+    if hostile_folder:  # nor does a base branch given to the pull-request report
+        report = run(
+            "make", "train-report", cwd=project, check=False,
+            REPORT_BASE="$(shell touch pwned-base) `touch pwned-base`", **env,
+        )  # fmt: skip
+        assert report.returncode != 0  # no such branch: one error, after the pipeline ran
+        assert "Traceback" not in report.stderr
+        assert not list(tmp_path.parent.rglob("pwned*"))
+    run_what_the_answers_add(project, answers, env)
+
+
+def run_what_the_answers_add(project, answers: dict, env: dict) -> None:
+    """Batch scoring, the feature store, serving, docs, pre-commit and the orchestrator."""
     # Batch predictions with the champion the registry now holds (with an orchestrator, the
     # project's tests run the batch step's own command instead).
     if answers["orchestrator"] == "none":
