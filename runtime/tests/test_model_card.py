@@ -100,3 +100,23 @@ def test_model_card_shows_each_class_and_names_the_rarest(settings):
     assert "| rare \\| odd | 0.5000 | 0.2500 | 0.3333 | 20 |" in page
     assert "rarest class on the holdout, `rare \\| odd`, has recall 0.2500" in page
     assert "per_class" not in page  # not a row of the metrics table
+
+
+def test_model_card_counts_predictions_outside_the_targets_observed_values(settings):
+    params = settings.params.evaluate
+    metrics = settings.path(params.metrics_path)
+    metrics.parent.mkdir(parents=True)
+    predictions = {
+        "n": 200,
+        "clipped_to_declared_range": 7,
+        "outside_observed_target": 9,
+        "observed_target": [0.0, 41.5],
+        "min": -1.25,
+        "max": 40.0,
+    }
+    primary = params.primary_metric
+    metrics.write_text(json.dumps({primary: 0.8, "n_test": 200, "predictions": predictions}))
+    page = model_card_page(settings, {}, None)
+    assert "range from -1.25 to 40; 9 of 200 lie outside the target values" in page
+    assert "(0 to 41.5)" in page and "7 were clipped to the target's declared limits" in page
+    assert "| predictions |" not in page  # a section of its own, not a row of the table

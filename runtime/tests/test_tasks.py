@@ -100,3 +100,20 @@ def test_a_bad_secondary_metric_is_one_line_naming_the_key(project_settings, val
     with pytest.raises(ProjectError) as raised:
         task_for(settings)
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+class _Constant:
+    """A fitted "model" whose predictions are given."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def predict(self, features):
+        return self.values[: len(features)]
+
+
+def test_regression_predictions_are_clipped_to_the_targets_declared_limits():
+    model, rows = _Constant([-2.5, 0.3, 7.0, 12.0]), np.zeros((4, 1))
+    assert Regression().scores(model, rows).tolist() == [-2.5, 0.3, 7.0, 12.0]  # none declared
+    assert Regression(low=0.0, high=10.0).scores(model, rows).tolist() == [0.0, 0.3, 7.0, 10.0]
+    assert Regression(low=0.0).unclipped(model, rows).tolist()[0] == -2.5

@@ -163,7 +163,7 @@ def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
     if baseline:
         lines[-1] += " --- |"
     for name, value in metrics.items():
-        if name in ("baseline", "per_class"):
+        if isinstance(value, dict):  # blocks with sections of their own
             continue
         label = f"**{name}**" if name == primary else name
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -177,6 +177,28 @@ def _metrics_section(metrics: dict[str, Any] | None, primary: str) -> list[str]:
             "training target predicted for every row"
         )
     return [*lines, "", notes[0] + ".", ""]
+
+
+def _predictions_section(metrics: dict[str, Any] | None) -> list[str]:
+    """Regression: holdout predictions outside the target's observed values, and clipped ones."""
+    found = (metrics or {}).get("predictions")
+    if not isinstance(found, dict) or not found.get("n"):
+        return []
+    low, high = found.get("observed_target") or [None, None]
+    seen = _span(low, high) or "unknown"
+    lines = [
+        "### Predictions",
+        "",
+        f"Holdout predictions range from {found['min']:.4g} to {found['max']:.4g}; "
+        f"{found['outside_observed_target']} of {found['n']} lie outside the target values "
+        f"training data held ({seen}).",
+    ]
+    if found.get("clipped_to_declared_range"):
+        lines.append(
+            f"{found['clipped_to_declared_range']} were clipped to the target's declared limits "
+            "(data/contract.yaml min/max), as every prediction is."
+        )
+    return [*lines, ""]
 
 
 def _per_class_section(metrics: dict[str, Any] | None) -> list[str]:
@@ -267,6 +289,7 @@ def model_card_page(
     metrics = _read_json(settings.path(params.evaluate.metrics_path))
     lines += _metrics_section(metrics, primary)
     lines += _per_class_section(metrics)
+    lines += _predictions_section(metrics)
     lines += _fairness_section(
         _read_json(settings.path(params.evaluate.fairness_path)),
         primary,

@@ -18,7 +18,7 @@ from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import feature_matrix, read_features
 from mlplate_runtime.models.store import load_model
-from mlplate_runtime.models.tasks import Classification, Task, task_for
+from mlplate_runtime.models.tasks import Classification, Regression, Task, task_for
 
 
 def load_holdout(settings: Settings) -> pd.DataFrame:
@@ -58,6 +58,29 @@ def _baseline_metrics(settings: Settings, task: Task, y_true: np.ndarray) -> dic
     return {"strategy": recorded["strategy"], **task.metrics(y_true, scores)}
 
 
+def prediction_range(
+    model: Any, frame: pd.DataFrame, settings: Settings, task: Regression, scores: np.ndarray
+) -> dict[str, Any]:
+    """Regression: how many holdout predictions were clipped to the target's declared limits,
+    and how many lie outside the values of the target training data held."""
+    target = settings.contract.columns[settings.contract.target]
+    raw = task.unclipped(model, feature_matrix(frame, settings.contract))
+    low, high = target.observed_min, target.observed_max
+    outside = np.zeros(len(scores), dtype=bool)
+    if low is not None:
+        outside |= scores < low
+    if high is not None:
+        outside |= scores > high
+    return {
+        "n": len(scores),
+        "clipped_to_declared_range": int((raw != scores).sum()),
+        "outside_observed_target": int(outside.sum()),
+        "observed_target": [low, high],
+        "min": float(scores.min()) if len(scores) else None,
+        "max": float(scores.max()) if len(scores) else None,
+    }
+
+
 def evaluate(settings: Settings) -> dict[str, float]:
     """Run the stage; return the holdout metrics. A NaN primary metric stops it."""
     params, contract = settings.params, settings.contract
@@ -79,6 +102,8 @@ def evaluate(settings: Settings) -> dict[str, float]:
         written["baseline"] = baseline
     if isinstance(task, Classification):  # a rare class's recall hides in the averages
         written["per_class"] = task.per_class(y_true, scores)
+    else:
+        written["predictions"] = prediction_range(model, frame, settings, task, scores)
     write_json(settings.path(params.evaluate.metrics_path), written)
     fairness = {
         column: group_metrics(frame, y_true, scores, group_by=column, task=task)

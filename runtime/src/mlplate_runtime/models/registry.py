@@ -85,9 +85,9 @@ def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
     params = settings.params.evaluate
     metrics = json.loads(settings.path(params.metrics_path).read_text())
     baseline = metrics.pop("baseline", None)
-    metrics.pop("per_class", None)  # class names need not be valid MLflow metric names
-    for key, value in metrics.items():
-        mlflow_client.log_metric(run_id, f"test_{key}", value)
+    for key, value in metrics.items():  # blocks (per class, predictions) stay in the report
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            mlflow_client.log_metric(run_id, f"test_{key}", value)
     for key, value in (baseline or {}).items():  # the constant prediction, beside the model
         if isinstance(value, (int, float)) and math.isfinite(value):
             mlflow_client.log_metric(run_id, f"baseline_{key}", value)

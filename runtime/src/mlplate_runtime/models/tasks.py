@@ -35,11 +35,23 @@ class Regression:
     # The default evaluate.secondary_metric, in order: the first that is not the primary.
     tie_breakers: ClassVar[tuple[str, ...]] = ("rmse", "mae")
 
+    # The target's declared limits (data/contract.yaml min/max): predictions are clipped to them.
+    low: float | None = None
+    high: float | None = None
+
     def labels(self, values: pd.Series | np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=float)
 
-    def scores(self, model: Any, features: pd.DataFrame) -> np.ndarray:
+    def unclipped(self, model: Any, features: pd.DataFrame) -> np.ndarray:
+        """What the model predicts, before the target's declared limits apply."""
         return np.asarray(model.predict(features), dtype=float)
+
+    def scores(self, model: Any, features: pd.DataFrame) -> np.ndarray:
+        """Predictions inside the target's declared limits (a negative count is never served)."""
+        raw = self.unclipped(model, features)
+        if self.low is None and self.high is None:
+            return raw
+        return np.clip(raw, self.low, self.high)
 
     def metrics(self, y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         return {
@@ -272,8 +284,9 @@ Task = Regression | Classification
 def task_for(settings: Settings) -> Task:
     """The task the contract declares, with its classes and the evaluation threshold."""
     contract = settings.contract
+    target = contract.columns[contract.target]
     task: Task = (
-        Regression()
+        Regression(low=target.min, high=target.max)
         if contract.task == "regression"
         else Classification(contract.classes, settings.params.evaluate.threshold)
     )
