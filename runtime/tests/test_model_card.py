@@ -120,3 +120,55 @@ def test_model_card_counts_predictions_outside_the_targets_observed_values(setti
     assert "range from -1.25 to 40; 9 of 200 lie outside the target values" in page
     assert "(0 to 41.5)" in page and "7 were clipped to the target's declared limits" in page
     assert "| predictions |" not in page  # a section of its own, not a row of the table
+
+
+def _with_slices(settings, slices, floors):
+    params = settings.params
+    evaluate = params.evaluate.model_copy(update={"slices": slices})
+    promotion = params.promotion.model_copy(update={"slice_floors": floors})
+    return settings.model_copy(
+        update={"params": params.model_copy(update={"evaluate": evaluate, "promotion": promotion})}
+    )
+
+
+def test_model_card_shows_metrics_per_slice_with_floors_and_ranked_inputs(settings):
+    from mlplate_runtime.models.importance import ColumnImportance, Importance, write_importance
+    from mlplate_runtime.models.tasks import task_for
+
+    primary = settings.params.evaluate.primary_metric
+    others = [name for name in task_for(settings).higher_is_better if name != primary][:2]
+    settings = _with_slices(
+        settings, {"big": "monthly_charges > 50", "none": "monthly_charges > 9999"}, {"big": 0.7}
+    )
+    evaluate = settings.params.evaluate
+    settings.path(evaluate.slices_path).parent.mkdir(parents=True)
+    big = {"n": 41, primary: 0.8, others[0]: 0.5, others[1]: 0.25}
+    empty = {"n": 0, primary: None, others[0]: None, others[1]: None}
+    settings.path(evaluate.slices_path).write_text(
+        json.dumps({"slices": {"big": big, "none": empty}})
+    )
+    write_importance(
+        settings.path(evaluate.importance_path),
+        Importance(
+            primary,
+            80,
+            5,
+            (ColumnImportance("tenure_months", 0.12, 0.01), ColumnImportance("age", -0.001, 0.0)),
+        ),
+    )
+    page = model_card_page(settings, {}, None)
+    assert (
+        f"| slice | condition | n | {primary} | {' | '.join(others)} | floor ({primary}) |" in page
+    )
+    assert "| big | `monthly_charges > 50` | 41 | 0.8000 | 0.5000 | 0.2500 | 0.7 |" in page
+    assert "| none | `monthly_charges > 9999` | 0 | - | - | - | - |" in page
+    assert "## Input importance" in page
+    assert f"how much `{primary}` worsens when one input column's values are shuffled" in page
+    assert "| 1 | `tenure_months` | 0.1200 | 0.0100 |" in page
+    assert "| 2 | `age` | -0.0010 | 0.0000 |" in page
+
+
+def test_model_card_has_no_slice_section_when_params_name_none(settings):
+    page = model_card_page(settings, {}, None)
+    assert "## Slices" not in page
+    assert "No importance yet: run `make all`." in page

@@ -217,3 +217,37 @@ def test_simulate_drift_still_works_with_an_ejected_monitoring_part_that_returns
     monkeypatch.setattr(job, "simulate_drift", lambda _settings: tmp_path / "current.csv")
     code, output = _cli(monkeypatch, settings)(command="simulate-drift")
     assert code == 0 and f"wrote a drifted batch to {tmp_path / 'current.csv'}" in output
+
+
+def test_drifted_features_are_ordered_by_importance_when_evaluate_ranked_them(prepared):
+    from mlplate_runtime.models.importance import ColumnImportance, Importance, write_importance
+
+    simulate_drift(prepared)
+    plain = run_monitoring(prepared)
+    features = [f["feature"] for f in plain["features"]]  # the model's input order
+    assert sorted(features) == sorted(prepared.contract.features)
+    assert all(f["importance"] is None for f in plain["features"])
+    report_dir = prepared.path(prepared.params.monitoring.report_dir)
+    assert "<th>importance</th>" not in (report_dir / "drift.html").read_text()
+
+    ranking = features[::-1][:-1]  # reversed, and one column without a value
+    write_importance(
+        prepared.path(prepared.params.evaluate.importance_path),
+        Importance(
+            "roc_auc",
+            80,
+            5,
+            tuple(ColumnImportance(name, 0.5 / (i + 1), 0.01) for i, name in enumerate(ranking)),
+        ),
+    )
+    ranked = run_monitoring(prepared)
+    assert [f["feature"] for f in ranked["features"]] == [*ranking, features[0]]
+    assert [f["importance"] for f in ranked["features"]][:-1] == pytest.approx(
+        [0.5 / (i + 1) for i in range(len(ranking))], abs=1e-6
+    )
+    assert ranked["features"][-1]["importance"] is None
+    assert ranked["drifted_features"] == [f["feature"] for f in ranked["features"] if f["drifted"]]
+    assert ranked["drifted_features"] != plain["drifted_features"]
+    page = (report_dir / "drift.html").read_text()
+    assert "<th>importance</th>" in page and "most important first" in page
+    assert page.index(f"<td>{ranking[0]}</td>") < page.index(f"<td>{ranking[-1]}</td>")

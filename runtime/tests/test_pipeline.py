@@ -368,3 +368,63 @@ def test_a_tie_on_the_primary_metric_is_decided_by_the_secondary_one(settings, s
         "champion": pytest.approx(champion[secondary]),
         "higher_is_better": task.higher_is_better[secondary],
     }
+
+
+def _with_slices(settings, slices, floors):
+    params = settings.params
+    evaluate = params.evaluate.model_copy(update={"slices": slices})
+    promotion = params.promotion.model_copy(update={"slice_floors": floors})
+    return settings.model_copy(
+        update={"params": params.model_copy(update={"evaluate": evaluate, "promotion": promotion})}
+    )
+
+
+def test_evaluate_scores_each_slice_and_ranks_the_inputs_and_a_missed_floor_blocks_the_gate(
+    settings, sample
+):
+    from mlflow import MlflowClient
+
+    from mlplate_runtime.models.evaluate import load_holdout
+    from mlplate_runtime.models.tasks import task_for
+
+    contract, task = settings.contract, task_for(settings)
+    numeric, category = contract.numeric_features[0], contract.categorical_features[0]
+    value = str(contract.columns[category].categories[0])
+    cut = float(sample[numeric].median())
+    slices = {
+        "group": f"{category} == {json.dumps(value)}",
+        "high": f"{numeric} > {cut} and {category} != {json.dumps(value)}",
+        "none": f"{numeric} > 1e12",
+    }
+    primary = settings.params.evaluate.primary_metric
+    higher = task.higher_is_better[primary]
+    unreachable = {"group": 2.0 if higher else -1.0}
+    sliced = _with_slices(settings, slices, unreachable)
+    run_info, metrics = run_pipeline(sliced, sample)
+
+    holdout = load_holdout(sliced)
+    in_group = holdout[category].astype(str) == value
+    high = (holdout[numeric] > cut) & ~in_group
+    written = json.loads(sliced.path(sliced.params.evaluate.slices_path).read_text())["slices"]
+    assert written["group"]["n"] == in_group.sum() > 0
+    assert written["high"]["n"] == high.sum() > 0
+    assert written["none"] == {"n": 0, **dict.fromkeys(task.higher_is_better)}
+    assert written["group"][primary] != metrics[primary]  # a subgroup, not the whole holdout
+
+    importance = json.loads(sliced.path(sliced.params.evaluate.importance_path).read_text())
+    ranked = [column["importance"] for column in importance["features"]]
+    assert {column["feature"] for column in importance["features"]} == set(contract.features)
+    assert ranked == sorted(ranked, reverse=True) and ranked[0] > 0
+    assert importance["metric"] == primary and importance["rows"] == len(holdout)
+
+    report = register(sliced, allow_uncommitted=True)
+    assert not report["promote"] and report["alias_set"] == "challenger"
+    assert report["reason"].startswith(f"slice 'group' has {primary} ")
+    assert "(promotion.slice_floors): not promoted" in report["reason"]
+    logged = {
+        a.path for a in MlflowClient(settings.tracking_uri).list_artifacts(run_info["run_id"])
+    }
+    assert {"slices.json", "importance.json"} <= logged
+
+    reachable = _with_slices(settings, slices, {"group": -1.0 if higher else 1e12})
+    assert register(reachable, allow_uncommitted=True)["promote"]

@@ -157,3 +157,42 @@ def test_no_tie_no_tie_break():
     assert not decision.promote and "secondary" not in decision.reason
     first = decide(1.0, None, metric="roc_auc", min_delta=0.002, secondary=_log_loss(0.01, None))
     assert first.promote and first.secondary is not None
+
+
+def test_a_slice_below_its_floor_is_named_and_blocks_promotion():
+    from mlplate_runtime.models.promotion import hold_to_slice_floors, slice_floor_misses
+
+    scores = {"biscoe": 0.71, "heavy": 0.93, "tiny": None}
+    misses = slice_floor_misses(
+        scores, {"biscoe": 0.8, "heavy": 0.9, "tiny": 0.5}, metric="roc_auc"
+    )
+    assert misses == [
+        "slice 'biscoe' has roc_auc 0.7100, below its floor 0.8",
+        "slice 'tiny' has no roc_auc on the holdout to hold to its floor 0.5",
+    ]
+    decision = hold_to_slice_floors(decide(0.9, 0.8, metric="roc_auc", min_delta=0.002), misses)
+    assert not decision.promote and decision.candidate == 0.9 and decision.delta is not None
+    assert decision.reason.startswith("slice 'biscoe' has roc_auc 0.7100, below its floor 0.8;")
+    assert "(promotion.slice_floors): not promoted, although otherwise roc_auc rises" in (
+        decision.reason
+    )
+
+
+def test_a_slice_floor_of_a_lower_is_better_metric_is_a_ceiling():
+    from mlplate_runtime.models.promotion import slice_floor_misses
+
+    floors = {"north": 10.0}
+    assert slice_floor_misses({"north": 9.5}, floors, metric="rmse", higher_is_better=False) == []
+    assert slice_floor_misses({"north": 10.5}, floors, metric="rmse", higher_is_better=False) == [
+        "slice 'north' has rmse 10.5000, above its floor 10"
+    ]
+    assert slice_floor_misses({"north": 9.5}, floors, metric="r2", higher_is_better=True)
+
+
+def test_slice_floors_leave_a_refused_candidate_and_an_empty_list_alone():
+    from mlplate_runtime.models.promotion import hold_to_slice_floors
+
+    refused = decide(0.7, 0.8, metric="roc_auc", min_delta=0.002)
+    assert hold_to_slice_floors(refused, ["slice 'a' has roc_auc 0.1000"]) == refused
+    promoted = decide(0.9, None, metric="roc_auc", min_delta=0.002)
+    assert hold_to_slice_floors(promoted, []) == promoted

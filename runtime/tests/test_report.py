@@ -76,3 +76,48 @@ def test_a_tie_in_the_report_goes_to_the_secondary_metric_as_in_the_gate():
     assert "log_loss falls from 0.0456 to 0.0333 (better)" in report.markdown
     without = render_report(metrics(1.0, 1.0), {}, max_regression=0.01, **common)
     assert "would stay challenger (roc_auc stays the same (no better)" in without.markdown
+
+
+def test_slices_and_top_inputs_are_reported_with_the_floors_missed():
+    from mlplate_runtime.models.importance import ColumnImportance, Importance
+    from mlplate_runtime.report import slice_changes
+
+    slices_diff = {
+        "slices.biscoe.n": {"old": 80, "new": 82, "diff": 2},
+        "slices.biscoe.roc_auc": {"old": 0.9, "new": 0.75, "diff": -0.15},
+        "slices.biscoe.f1": {"old": 0.5, "new": 0.5, "diff": 0.0},
+        "slices.heavy.n": {"old": None, "new": 3},
+        "slices.heavy.roc_auc": {"old": None, "new": None},
+        "slices.gone.n": {"old": 10, "new": None},
+    }
+    changes = slice_changes(slices_diff, "roc_auc")
+    assert [(c.name, c.n, c.old, c.new) for c in changes] == [
+        ("biscoe", 82, 0.9, 0.75),
+        ("heavy", 3, None, None),
+    ]
+    columns = tuple(ColumnImportance(f"c{i}", 0.1 / (i + 1), 0.0) for i in range(7))
+    report = render_report(
+        metrics(0.80, 0.83),
+        PARAMS,
+        base="0123456789abcdef",
+        primary="roc_auc",
+        min_delta=0.002,
+        max_regression=0.01,
+        slices=changes,
+        slice_floors={"biscoe": 0.8},
+        importance=Importance("roc_auc", 400, 5, columns),
+    )
+    text = report.markdown
+    assert not report.regressed  # the floors decide promotion, not the CI regression gate
+    assert "| biscoe | 82 | 0.9000 | 0.7500 | 0.8 |" in text
+    assert "| heavy | 3 | - | - | - |" in text
+    assert "**Slice floors missed:** slice 'biscoe' has roc_auc 0.7500, below its floor 0.8" in text
+    assert "keeps this model as challenger" in text
+    assert "| `c0` | 0.1000 |" in text and "| `c4` | 0.0200 |" in text
+    assert "`c5`" not in text  # the top five only
+    assert "slices.biscoe" not in text
+
+
+def test_a_report_without_slices_or_importance_has_neither_section():
+    text = render(metrics(0.80, 0.83)).markdown
+    assert "### Slices" not in text and "### Top inputs" not in text

@@ -10,10 +10,11 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +27,12 @@ from mlplate_runtime.data.contract import (
     Contract,
     first_error,
     load_contract,
+)
+from mlplate_runtime.data.slices import (
+    SliceError,
+    check_condition,
+    check_slice_name,
+    parse_condition,
 )
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.yaml_limits import load_yaml
@@ -41,6 +48,9 @@ class Section(BaseModel):
 
 
 RAW_DIR = Path("data/raw")  # the folder DVC tracks (data/raw.dvc) and dvc.yaml depends on
+# evaluate.slices: name -> condition (data/slices.py's grammar), both checked when params load.
+SliceName = Annotated[str, AfterValidator(check_slice_name)]
+SliceCondition = Annotated[str, AfterValidator(lambda text: parse_condition(text).text)]
 
 
 # Every setting has its default here, the value params.yaml is generated with, except the
@@ -119,12 +129,19 @@ class EvaluateParams(Section):
     # for classification, rmse for regression: models/tasks.py secondary_metric).
     secondary_metric: str | None = None
     threshold: float = Field(default=0.5, gt=0, lt=1)  # binary classification only
+    importance_path: Path = Path("reports/importance.json")
+    slices_path: Path = Path("reports/slices.json")
+    slices: dict[SliceName, SliceCondition] = Field(default_factory=dict)
 
 
 class PromotionParams(Section):
     min_delta: float = Field(ge=0)  # in the primary metric's units: the team's choice
     max_regression: float = Field(ge=0)
     report_path: Path = Path("reports/promotion.json")
+    # The worst primary-metric value a slice may have (a minimum, or a maximum for rmse/mae).
+    slice_floors: dict[SliceName, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
 
 
 class MonitoringParams(Section):
@@ -307,9 +324,28 @@ def load_settings(params_path: Path | str = "params.yaml") -> Settings:
     except ValidationError as error:
         raise ProjectError(f"{params_path}: {first_error(error, Params)}") from None
     root = params_path.parent
+    contract = load_contract(root / params.data.contract_path)
+    check_slices(params, contract, source=str(params_path))
     return Settings(
         params=params,
-        contract=load_contract(root / params.data.contract_path),
+        contract=contract,
         tracking_uri=os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri,
         root=root,
     )
+
+
+def check_slices(params: Params, contract: Contract, *, source: str) -> None:
+    """Check evaluate.slices against the contract's columns, and that every
+    promotion.slice_floors key names a slice; one line naming the key otherwise."""
+    slices = params.evaluate.slices
+    for name, text in slices.items():
+        try:
+            check_condition(parse_condition(text), contract)
+        except SliceError as error:
+            raise ProjectError(f"{source}: evaluate.slices.{name}: {error}") from None
+    for name in params.promotion.slice_floors:
+        if name not in slices:
+            raise ProjectError(
+                f"{source}: promotion.slice_floors.{name}: no slice {name!r} in evaluate.slices "
+                f"(it has {sorted(slices) or 'none'})"
+            )

@@ -16,6 +16,7 @@ import yaml
 
 from mlplate_runtime.config import Settings
 from mlplate_runtime.data.contract import ColumnSpec
+from mlplate_runtime.models.importance import Importance, read_importance
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.params_file import read_pipeline
 
@@ -271,6 +272,64 @@ def _fairness_section(
     return lines
 
 
+def _importance_section(importance: Importance | None) -> list[str]:
+    """The input columns ranked by permutation importance on the holdout."""
+    lines = ["## Input importance", ""]
+    if importance is None:
+        return [*lines, "No importance yet: run `make all`.", ""]
+    lines += [
+        f"Permutation importance on {importance.rows} holdout rows ({importance.repeats} "
+        f"shuffles): how much `{importance.metric}` worsens when one input column's values are "
+        "shuffled, derived features included. Near zero or below: the model does without the "
+        "column (or another column carries the same information).",
+        "",
+        "| rank | column | importance | spread (std) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rank, column in enumerate(importance.features, start=1):
+        value = "-" if column.importance is None else f"{column.importance:.4f}"
+        spread = "-" if column.std is None else f"{column.std:.4f}"
+        lines.append(f"| {rank} | `{_cell(column.feature)}` | {value} | {spread} |")
+    return [*lines, ""]
+
+
+def _slices_section(
+    slices: dict[str, Any] | None,
+    conditions: dict[str, str],
+    floors: dict[str, float],
+    metric_names: list[str],
+) -> list[str]:
+    """Metrics on each subgroup params.yaml names (evaluate.slices), with its floor if any."""
+    if not conditions:
+        return []
+    lines = ["## Slices", ""]
+    found = (slices or {}).get("slices")
+    if not isinstance(found, dict):
+        return [*lines, "No slice evaluation yet: run `make all`.", ""]
+    primary = metric_names[0]
+    columns = metric_names[:3]
+    lines += [
+        "Metrics on the holdout rows of each subgroup named in params.yaml `evaluate.slices`; "
+        "`-` where the slice has too few rows (or one class) for the metric. A floor "
+        "(`promotion.slice_floors`) keeps a model whose slice misses it from becoming champion.",
+        "",
+        f"| slice | condition | n | {' | '.join(columns)} | floor ({primary}) |",
+        "| --- | --- | --- |" + " --- |" * len(columns) + " --- |",
+    ]
+    for name, condition in conditions.items():
+        values = found.get(name) or {}
+        shown = [
+            f"{value:.4f}" if isinstance(value := values.get(metric), (int, float)) else "-"
+            for metric in columns
+        ]
+        floor = floors.get(name)
+        lines.append(
+            f"| {_cell(name)} | `{_cell(condition)}` | {values.get('n', '-')} | "
+            f"{' | '.join(shown)} | {'-' if floor is None else f'{floor:g}'} |"
+        )
+    return [*lines, ""]
+
+
 NOTES = (
     ("intended_use", "Intended use"),
     ("limitations", "Limitations"),
@@ -295,9 +354,21 @@ def model_card_page(
         primary,
         list(task_for(settings).higher_is_better),
     )
+    lines += _explanation_sections(settings, primary)
     for key, title in NOTES:
         lines += [f"## {title}", "", str(notes.get(key, "Not documented yet.")).strip(), ""]
     return "\n".join(lines)
+
+
+def _explanation_sections(settings: Settings, primary: str) -> list[str]:
+    """Slices (when params.yaml names any) and the importance ranking."""
+    evaluate, metric_names = settings.params.evaluate, list(task_for(settings).higher_is_better)
+    return _slices_section(
+        _read_json(settings.path(evaluate.slices_path)),
+        dict(evaluate.slices),
+        dict(settings.params.promotion.slice_floors),
+        [primary, *[name for name in metric_names if name != primary]],
+    ) + _importance_section(read_importance(settings.path(evaluate.importance_path)))
 
 
 def write_docs_pages(settings: Settings, docs_dir: Path = Path("docs")) -> list[Path]:

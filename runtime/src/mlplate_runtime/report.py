@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlplate_runtime.config import Settings
 from mlplate_runtime.errors import ProjectError
-from mlplate_runtime.models.promotion import Secondary, decide, regression_exceeds
+from mlplate_runtime.models.importance import Importance, read_importance
+from mlplate_runtime.models.promotion import (
+    Secondary,
+    decide,
+    regression_exceeds,
+    slice_floor_misses,
+)
 from mlplate_runtime.models.tasks import secondary_metric, task_for
 
 MARKER = "<!-- mlplate_runtime-model-report -->"
+TOP_FEATURES = 5  # input columns the report lists, by importance
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,77 @@ def _params_table(params_diff: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class SliceChange:
+    """One slice's size on this branch and its primary metric on the base and this branch."""
+
+    name: str
+    n: int | None
+    old: float | None
+    new: float | None
+
+
+def slice_changes(slices_diff: Mapping[str, Mapping[str, Any]], primary: str) -> list[SliceChange]:
+    """The slices of this branch from DVC's flattened diff of reports/slices.json
+    (`slices.<name>.<metric>`: {old, new})."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, values in slices_diff.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "slices":
+            found.setdefault(parts[1], {})[parts[2]] = values
+    return [
+        SliceChange(
+            name,
+            (metrics.get("n") or {}).get("new"),
+            (metrics.get(primary) or {}).get("old"),
+            (metrics.get(primary) or {}).get("new"),
+        )
+        for name, metrics in found.items()
+        if (metrics.get("n") or {}).get("new") is not None
+    ]
+
+
+def _slice_lines(
+    slices: list[SliceChange], floors: Mapping[str, float], primary: str, higher_is_better: bool
+) -> list[str]:
+    """The slices' primary metric, base vs this branch, and the floors this branch misses."""
+    if not slices:
+        return []
+    lines = ["", f"### Slices (`{primary}`)", ""]
+    lines += ["| slice | n | base | this branch | floor |", "| --- | --- | --- | --- | --- |"]
+    for change in slices:
+        floor = floors.get(change.name)
+        lines.append(
+            f"| {change.name} | {_fmt(change.n)} | {_fmt(change.old)} | {_fmt(change.new)} | "
+            f"{'-' if floor is None else f'{floor:g}'} |"
+        )
+    misses = slice_floor_misses(
+        {change.name: change.new for change in slices},
+        floors,
+        metric=primary,
+        higher_is_better=higher_is_better,
+    )
+    if misses:
+        lines += [
+            "",
+            f"**Slice floors missed:** {'; '.join(misses)}: the gate keeps this model "
+            "as challenger whatever its overall score (`promotion.slice_floors`).",
+        ]
+    return lines
+
+
+def _importance_lines(importance: Importance | None) -> list[str]:
+    """The input columns the model relies on most (permutation importance on the holdout)."""
+    if importance is None or not importance.features:
+        return []
+    lines = ["", f"### Top inputs (permutation importance, `{importance.metric}`)", ""]
+    lines += ["| column | importance |", "| --- | --- |"]
+    for column in importance.features[:TOP_FEATURES]:
+        name = column.feature.replace("|", "\\|")
+        lines.append(f"| `{name}` | {_fmt(column.importance)} |")
+    return lines
+
+
 def render_report(
     metrics_diff: dict[str, dict[str, Any]],
     params_diff: dict[str, dict[str, Any]],
@@ -97,6 +176,9 @@ def render_report(
     higher_is_better: bool = True,
     secondary: str | None = None,
     secondary_higher_is_better: bool = False,
+    slices: list[SliceChange] | None = None,
+    slice_floors: Mapping[str, float] | None = None,
+    importance: Importance | None = None,
 ) -> Report:
     """Render the Markdown report from flattened DVC diffs ({name: {old, new}}); a tie on the
     primary metric goes to ``secondary``, as in the gate."""
@@ -146,6 +228,9 @@ def render_report(
             + ("would be promoted to champion" if decision.promote else "would stay challenger")
             + f" ({decision.reason}).",
         ]
+    lines += _slice_lines(slices or [], slice_floors or {}, primary, higher) + _importance_lines(
+        importance
+    )
     lines += _metrics_table(metrics_diff, primary, base) + _params_table(params_diff)
     return Report("\n".join(lines) + "\n", regressed)
 
@@ -162,9 +247,12 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
     """Compare the workspace with the merge base of ``base``; write the Markdown report."""
     root = settings.root
     rev = merge_base(root, base)
-    metrics = _flatten(
-        json.loads(_run(root, "dvc", "metrics", "diff", rev, "--all", "--json") or "{}")
+    metrics_by_file = json.loads(
+        _run(root, "dvc", "metrics", "diff", rev, "--all", "--json") or "{}"
     )
+    evaluate = settings.params.evaluate
+    slices_diff = metrics_by_file.pop(evaluate.slices_path.as_posix(), {})  # a section of its own
+    metrics = _flatten(metrics_by_file)
     params = _flatten(json.loads(_run(root, "dvc", "params", "diff", rev, "--json") or "{}"))
     promotion = settings.params.promotion
     task = task_for(settings)
@@ -179,6 +267,9 @@ def pull_request_report(settings: Settings, *, base: str, output: Path) -> Repor
         higher_is_better=task.higher_is_better[settings.params.evaluate.primary_metric],
         secondary=tie_breaker,
         secondary_higher_is_better=task.higher_is_better[tie_breaker],
+        slices=slice_changes(slices_diff, evaluate.primary_metric),
+        slice_floors=promotion.slice_floors,
+        importance=read_importance(settings.path(evaluate.importance_path)),
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown)

@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 
 from mlplate_runtime.config import Settings
+from mlplate_runtime.data.contract import Contract
+from mlplate_runtime.data.slices import SliceError, parse_condition, slice_mask
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import feature_matrix, read_features
+from mlplate_runtime.models.importance import permutation_importance, write_importance
 from mlplate_runtime.models.store import load_model
 from mlplate_runtime.models.tasks import Classification, Regression, Task, task_for
 
@@ -41,6 +44,59 @@ def group_metrics(
         label = "(missing)" if pd.isna(value) else str(value)
         groups[label] = {"n": len(positions), **task.metrics(y_true[positions], scores[positions])}
     return groups
+
+
+def slice_metrics(
+    frame: pd.DataFrame,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    *,
+    slices: dict[str, str],
+    contract: Contract,
+    task: Task,
+) -> dict[str, dict[str, float | int | None]]:
+    """Metrics on each slice (name -> condition) with its size; a metric a slice is too small
+    for (no rows, one class) is None."""
+    results: dict[str, dict[str, float | int | None]] = {}
+    for name, text in slices.items():
+        try:
+            rows = slice_mask(frame, parse_condition(text), contract)
+        except SliceError as error:
+            raise ProjectError(f"params.yaml: evaluate.slices.{name}: {error}") from None
+        n = int(rows.sum())
+        metrics = task.metrics(y_true[rows], scores[rows]) if n else {}
+        results[name] = {"n": n}
+        for metric in task.higher_is_better:
+            value = metrics.get(metric, float("nan"))
+            results[name][metric] = value if math.isfinite(value) else None
+    return results
+
+
+def _write_slices(
+    settings: Settings, frame: pd.DataFrame, y_true: np.ndarray, scores: np.ndarray, task: Task
+) -> None:
+    """reports/slices.json: the metrics of every evaluate.slices subgroup of the holdout."""
+    params = settings.params.evaluate
+    slices = slice_metrics(
+        frame, y_true, scores, slices=dict(params.slices), contract=settings.contract, task=task
+    )
+    write_json(settings.path(params.slices_path), {"slices": slices})
+
+
+def _write_importance(
+    settings: Settings, model: Any, frame: pd.DataFrame, y_true: np.ndarray, task: Task
+) -> None:
+    """reports/importance.json: permutation importance of each input column on the holdout."""
+    params = settings.params
+    importance = permutation_importance(
+        model,
+        feature_matrix(frame, settings.contract),
+        y_true,
+        task=task,
+        metric=params.evaluate.primary_metric,
+        seed=params.seed,
+    )
+    write_importance(settings.path(params.evaluate.importance_path), importance)
 
 
 def write_json(path: Path, content: Any) -> None:
@@ -113,4 +169,6 @@ def evaluate(settings: Settings) -> dict[str, float]:
     plots = settings.path(params.evaluate.plots_dir)
     plots.mkdir(parents=True, exist_ok=True)
     task.write_plots(y_true, scores, plots)
+    _write_slices(settings, frame, y_true, scores, task)
+    _write_importance(settings, model, frame, y_true, task)
     return metrics

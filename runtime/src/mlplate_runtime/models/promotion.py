@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
 # Two scores this close are a tie (the same score computed twice may differ in the last bits).
@@ -151,3 +152,37 @@ def regression_exceeds(
     """True when the candidate is worse than the baseline by more than ``max_regression``."""
     loss = baseline - candidate if higher_is_better else candidate - baseline
     return loss > max_regression
+
+
+def slice_floor_misses(
+    scores: Mapping[str, float | None],
+    floors: Mapping[str, float],
+    *,
+    metric: str,
+    higher_is_better: bool = True,
+) -> list[str]:
+    """One phrase per slice whose score misses its floor (the worst value allowed: a minimum,
+    or a maximum for lower-is-better metrics); a slice without a score misses it too."""
+    misses = []
+    for name, floor in floors.items():
+        value = scores.get(name)
+        if value is None or not math.isfinite(value):
+            misses.append(
+                f"slice {name!r} has no {metric} on the holdout to hold to its floor {floor:g}"
+            )
+        elif value < floor if higher_is_better else value > floor:
+            side = "below" if higher_is_better else "above"
+            misses.append(f"slice {name!r} has {metric} {value:.4f}, {side} its floor {floor:g}")
+    return misses
+
+
+def hold_to_slice_floors(decision: Decision, misses: list[str]) -> Decision:
+    """The decision with promotion refused when the candidate misses a slice floor."""
+    if not decision.promote or not misses:
+        return decision
+    return replace(
+        decision,
+        promote=False,
+        reason=f"{'; '.join(misses)} (promotion.slice_floors): not promoted, although "
+        f"otherwise {decision.reason}",
+    )

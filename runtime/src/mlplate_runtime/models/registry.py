@@ -15,7 +15,13 @@ from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.lineage import TAG_PREFIX
 from mlplate_runtime.models.evaluate import load_holdout, score
 from mlplate_runtime.models.lock import gate_lock
-from mlplate_runtime.models.promotion import Decision, Secondary, decide
+from mlplate_runtime.models.promotion import (
+    Decision,
+    Secondary,
+    decide,
+    hold_to_slice_floors,
+    slice_floor_misses,
+)
 from mlplate_runtime.models.tasks import secondary_metric, task_for
 from mlplate_runtime.tracking import client, read_run_info
 
@@ -93,6 +99,15 @@ def log_evaluation(settings: Settings, mlflow_client: Any, run_id: str) -> None:
             mlflow_client.log_metric(run_id, f"baseline_{key}", value)
     mlflow_client.log_artifact(run_id, str(settings.path(params.fairness_path)))
     mlflow_client.log_artifacts(run_id, str(settings.path(params.plots_dir)), "plots")
+    _log_explanations(settings, mlflow_client, run_id)
+
+
+def _log_explanations(settings: Settings, mlflow_client: Any, run_id: str) -> None:
+    """Attach the slice metrics and the importance ranking, when evaluate wrote them."""
+    params = settings.params.evaluate
+    for path in (settings.path(params.slices_path), settings.path(params.importance_path)):
+        if path.is_file():
+            mlflow_client.log_artifact(run_id, str(path))
 
 
 def _holdout_metrics(settings: Settings, model_uri: str) -> dict[str, float]:
@@ -169,6 +184,25 @@ def _baseline_score(settings: Settings, metric: str) -> tuple[str, float] | None
     return str(baseline.get("strategy", "constant")), float(value)
 
 
+def _slice_floors(settings: Settings, decision: Decision) -> Decision:
+    """Refuse promotion when the candidate misses a promotion.slice_floors on its slice."""
+    floors = settings.params.promotion.slice_floors
+    if not floors or not decision.promote:
+        return decision
+    metric = settings.params.evaluate.primary_metric
+    path = settings.path(settings.params.evaluate.slices_path)
+    found = json.loads(path.read_text()).get("slices", {}) if path.is_file() else {}
+    scores = {
+        name: score
+        for name, value in found.items()
+        if isinstance(value, dict) and isinstance(score := value.get(metric), (int, float))
+    }
+    misses = slice_floor_misses(
+        scores, floors, metric=metric, higher_is_better=task_for(settings).higher_is_better[metric]
+    )
+    return hold_to_slice_floors(decision, misses)
+
+
 def _gate(
     settings: Settings,
     candidate: Any,
@@ -219,6 +253,7 @@ def _gate(
             baseline_name=f"baseline ({baseline[0]})" if baseline else "baseline",
             secondary=secondary,
         )
+        decision = _slice_floors(settings, decision)
         blocked = uncommitted_reason(run_info)
         if decision.promote and blocked and not allow_uncommitted:
             decision = replace(decision, promote=False, reason=f"{decision.reason}, but {blocked}")

@@ -8,7 +8,7 @@ the statistics are reported but never raise the alarm (PSI and p-values mean lit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ class FeatureDrift:
     drifted: bool
     missing_reference: float
     missing_current: float
+    importance: float | None = None  # the model's permutation importance, when evaluate wrote it
 
 
 def population_stability_index(reference: np.ndarray, current: np.ndarray) -> float:
@@ -112,6 +113,17 @@ def feature_drift(
                 categorical_drift(name, reference[name], current[name], p_value=p_value, kind=kind)
             )
     return results
+
+
+def rank_by_importance(
+    results: list[FeatureDrift], importance: Mapping[str, float]
+) -> list[FeatureDrift]:
+    """The results with each feature's importance, most important first (features without one
+    last, in their order); unchanged when there is no importance."""
+    if not importance:
+        return results
+    ranked = [replace(result, importance=importance.get(result.feature)) for result in results]
+    return sorted(ranked, key=lambda result: (result.importance is None, -(result.importance or 0)))
 
 
 def prediction_shift(reference: np.ndarray, current: np.ndarray, *, p_value: float) -> dict:

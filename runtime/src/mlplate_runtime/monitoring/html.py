@@ -116,6 +116,23 @@ def distribution_svg(kind: str, reference: pd.Series, current: pd.Series) -> str
     return bar_chart_svg(reference, current)
 
 
+def _ranked(features: list[dict]) -> str:
+    """A note that features are ordered by importance, naming the drifted ones; "" if not."""
+    if not any(feature.get("importance") is not None for feature in features):
+        return ""
+    drifted = [html.escape(f["feature"]) for f in features if f["drifted"]]
+    named = f" Drifted, most important first: {', '.join(drifted)}." if drifted else ""
+    return (
+        "<p>Features are ordered by their importance to the model (permutation importance on "
+        f"the holdout, reports/importance.json), most important first.{named}</p>"
+    )
+
+
+def _importance_cell(feature: dict) -> str:
+    value = feature.get("importance")
+    return f"<td>{'-' if value is None else f'{value:.4f}'}</td>"
+
+
 def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -> str:
     """The whole report page."""
     verdict = (
@@ -132,6 +149,7 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
             f"; the project's checks alarmed: {html.escape(', '.join(summary['failed_checks']))}"
         )
     verdict += ".</p>"
+    ranked = _ranked(summary["features"])
     rows = []
     for feature in summary["features"]:
         css = "drift" if feature["drifted"] else "ok"
@@ -139,7 +157,8 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
             f'<tr class="{css}"><td>{html.escape(feature["feature"])}</td><td>{feature["test"]}</td>'
             f"<td>{feature['statistic']:.4f}</td><td>{feature['p_value']:.4g}</td>"
             f"<td>{feature['psi']:.4f}</td><td>{feature['missing_reference']:.3f}</td>"
-            f"<td>{feature['missing_current']:.3f}</td><td>{'yes' if feature['drifted'] else 'no'}</td></tr>"
+            f"<td>{feature['missing_current']:.3f}</td><td>{'yes' if feature['drifted'] else 'no'}</td>"
+            f"{_importance_cell(feature) if ranked else ''}</tr>"
         )
     figures = [
         f"<figure>{distribution_svg(f['kind'], reference[f['feature']], current[f['feature']])}"
@@ -175,8 +194,9 @@ def render_html(summary: dict, reference: pd.DataFrame, current: pd.DataFrame) -
         f"<style>{STYLE}</style></head><body><h1>Drift report</h1>"
         f"<p>Current data: {html.escape(summary['current_source'])} ({summary['n_current']} rows); "
         f"reference: {summary['n_reference']} training rows.</p>{verdict}{warnings}{shift}"
-        "<h2>Features</h2><table><tr><th>feature</th><th>test</th><th>statistic</th><th>p-value</th>"
-        "<th>PSI</th><th>missing (ref)</th><th>missing (current)</th><th>drifted</th></tr>"
+        f"<h2>Features</h2>{ranked}<table><tr><th>feature</th><th>test</th><th>statistic</th>"
+        "<th>p-value</th><th>PSI</th><th>missing (ref)</th><th>missing (current)</th>"
+        f"<th>drifted</th>{'<th>importance</th>' if ranked else ''}</tr>"
         f"{''.join(rows)}</table>{checks}<h2>Distributions (grey: reference, red: current)</h2>"
         f"{''.join(figures)}<h2>Schema violations</h2><ul>{problems}</ul></body></html>\n"
     )

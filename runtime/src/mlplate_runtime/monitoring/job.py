@@ -19,12 +19,14 @@ from mlplate_runtime.features.build import (
     feature_columns,
     feature_matrix,
 )
+from mlplate_runtime.models.importance import read_importance
 from mlplate_runtime.models.store import load_model
 from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.monitoring.checks import project_checks, run_checks
 from mlplate_runtime.monitoring.drift import (
     feature_drift,
     prediction_shift,
+    rank_by_importance,
     summarize,
 )
 from mlplate_runtime.monitoring.html import render_html
@@ -113,6 +115,12 @@ def _prediction_shift(
     )
 
 
+def _importance(settings: Settings) -> dict[str, float]:
+    """Each input column's importance to the model (reports/importance.json), if evaluated."""
+    found = read_importance(settings.path(settings.params.evaluate.importance_path))
+    return found.by_feature() if found is not None else {}
+
+
 def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[str, Any]:
     """Compute drift and data quality, write drift.json and drift.html; return the summary.
 
@@ -152,6 +160,7 @@ def run_monitoring(settings: Settings, *, current: Path | None = None) -> dict[s
     results = feature_drift(
         reference_inputs, current_inputs, kinds=kinds, p_value=monitoring.p_value
     )
+    results = rank_by_importance(results, _importance(settings))
     summary = summarize(
         results,
         threshold=monitoring.drift_share_threshold,
