@@ -31,7 +31,8 @@ MAKERS = {
 from sklearn.datasets import load_breast_cancer
 load_breast_cancer(as_frame=True).frame.to_csv(PATH, index=False)
 """,
-    # Capitals, spaces, dashes, dots and symbols in names; gaps; free text; no sensitive column.
+    # Capitals, spaces, dashes, dots and symbols in names; gaps; free text; no sensitive column;
+    # rows without a target; ISO dates in the order of the rows (a time split).
     "Renewals 2026.csv": """
 import numpy as np, pandas as pd
 rng = np.random.default_rng(3)
@@ -47,6 +48,7 @@ frame = pd.DataFrame({
 })
 frame["Will Renew"] = np.where(orders + rng.normal(0, 5, n) > 20, "yes", "no")
 frame.loc[::25, "Will Renew"] = None  # not due yet: prepare leaves them out
+frame["Signed Up"] = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
 frame.to_csv(PATH, index=False)
 """,
 }
@@ -112,6 +114,8 @@ def test_use_data_then_make_ci_is_green_and_serves_a_real_record(tmp_path, envir
     assert validation["rows_without_target"] == 16
     contract = (project / "data" / "contract.yaml").read_text()
     assert "Plan Type:\n    type: categorical\n    role: ignored" in contract
+    assert "Signed Up:\n    type: datetime" in contract
+    assert "split: time" in (project / "params.yaml").read_text()  # rows in date order
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     if metric == "roc_auc":
         assert metrics["roc_auc"] > 0.8
