@@ -98,7 +98,10 @@ def test_use_data_then_make_ci_is_green_and_serves_a_real_record(tmp_path, envir
     )
     assert refused.returncode != 0 and "does not exist" in refused.stderr
     assert not list(project.rglob("pwned"))
-    adopted = run("make", "use-data", f"DATA={source}", *arguments, cwd=project)
+    # what make is told wins over a variable left in the shell
+    adopted = run(
+        "make", "use-data", f"DATA={source}", *arguments, cwd=project, DATA_FILE="/old/file.csv"
+    )
     assert "Review the contract, commit, then run `make all`" in adopted.stdout
     changed = set(run("git", "diff", "--name-only", cwd=project).stdout.split())
     assert changed <= ADOPTION_CHANGES, changed  # nothing else needed editing

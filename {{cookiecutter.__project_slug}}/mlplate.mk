@@ -58,18 +58,19 @@ data: venv  ## Check the raw data against data/contract.yaml and track it with D
 	$(PKG) data
 
 .PHONY: ingest
-# DATA (and use-data's other values) reach the command through the environment, never the shell.
-ingest: export DATA_FILE ?= $(value DATA)
+# DATA (and use-data's other values) reach the command through the environment, never the
+# shell; set here (=, not ?=), so a DATA_FILE left in the shell's environment never wins.
+ingest: export DATA_FILE = $(value DATA)
 ingest: venv  ## Take a new drop of the same dataset: DATA=drop.csv (validated before it replaces data/raw)
 	@if [ -z "$$DATA_FILE" ]; then echo "error: give the new file: make ingest DATA=path/to/drop.csv" >&2; exit 1; fi
 	$(PKG) ingest
 
 .PHONY: use-data
-use-data: export DATA_FILE ?= $(value DATA)
-use-data: export DATA_TARGET ?= $(value TARGET)
-use-data: export DATA_TASK ?= $(value TASK)
-use-data: export DATA_SENSITIVE ?= $(value SENSITIVE)
-use-data: export DATA_EXCLUDE ?= $(value EXCLUDE)
+use-data: export DATA_FILE = $(value DATA)
+use-data: export DATA_TARGET = $(value TARGET)
+use-data: export DATA_TASK = $(value TASK)
+use-data: export DATA_SENSITIVE = $(value SENSITIVE)
+use-data: export DATA_EXCLUDE = $(value EXCLUDE)
 use-data: venv  ## Adopt your dataset: DATA=file.csv TARGET=column [TASK=classification|regression] [SENSITIVE=a,b] [EXCLUDE=c,d]
 	@if [ -z "$$DATA_FILE" ] || [ -z "$$DATA_TARGET" ]; then \
 	  echo "error: give the file and the column to predict: make use-data DATA=path/to/file.csv TARGET=column" >&2; exit 1; fi

@@ -131,6 +131,14 @@ def test_rejects_an_empty_dataset(rows):
             "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: numeric, observed_min: 3, observed_max: 1}}\n",
             "observed_min 3.0 is above observed_max 1.0",
         ),
+        (
+            "name: x\ntask: regression\ntarget: y\ncolumns: {y: {type: numeric, role: target}, x: {type: datetime, format: '%Q'}}\n",
+            "format '%Q'",
+        ),
+        (
+            "name: x\ntask: classification\ntarget: y\ncolumns: {y: {type: categorical, role: target, categories: [a, b], open: true}, x: {type: numeric}}\n",
+            "cannot be open",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
@@ -189,3 +197,44 @@ def test_dates_and_times_are_validated_and_typed_as_utc():
         pd.Timestamp("2024-02-01T08:30", tz="UTC"),  # the same moment, in UTC
     ]
     assert typed["shipped"].dt.day.tolist() == [1, 3, 3]  # day first, as the format says
+
+
+def test_an_open_column_of_whole_numbers_keeps_them_whole_and_unseen_values_as_text():
+    spec = {"type": "categorical", "categories": [1, 2, 3], "open": True, "nullable": True}
+    contract = Contract.model_validate(
+        {
+            "name": "shops",
+            "task": "regression",
+            "target": "sales",
+            "columns": {"store": spec, "sales": {"type": "integer", "role": "target"}},
+        }
+    )
+    frame = pd.DataFrame({"store": ["1", "2", "S9", None], "sales": [5, None, 7, 8]})
+    typed = validate(frame, contract)  # a target with a gap: prepare drops that row later
+    assert typed["store"].tolist() == [1, 2, "S9", None]  # 1, never 1.0 (what serving sends)
+    assert typed["sales"].isna().sum() == 1
+    unusual = contract.columns["store"].unusual(pd.Series(["1", "S9", None, 4.0], dtype=object))
+    assert unusual.tolist() == [False, True, False, True]
+
+
+def test_dates_read_from_numbers_with_a_format_and_from_date_objects():
+    from datetime import date
+
+    numbers = Contract.model_validate(
+        {
+            "name": "x",
+            "task": "regression",
+            "target": "y",
+            "columns": {
+                "day": {"type": "datetime", "format": "%Y%m%d"},
+                "on": {"type": "datetime", "nullable": True},
+                "y": {"type": "numeric", "role": "target"},
+            },
+        }
+    )
+    frame = pd.DataFrame(
+        {"day": [20240131, 20240201], "on": [date(2024, 1, 31), None], "y": [1.0, 2.0]}
+    )
+    frame["on"] = frame["on"].astype(object)
+    typed = validate(frame, numbers)
+    assert typed["day"].dt.day.tolist() == [31, 1] and typed["on"].dt.month.tolist()[0] == 1

@@ -428,3 +428,37 @@ def test_evaluate_scores_each_slice_and_ranks_the_inputs_and_a_missed_floor_bloc
 
     reachable = _with_slices(settings, slices, {"group": -1.0 if higher else 1e12})
     assert register(reachable, allow_uncommitted=True)["promote"]
+
+
+def test_a_time_split_holds_out_the_latest_rows_and_counts_missing_times_as_earliest():
+    from mlplate_runtime.data.contract import parse_datetimes
+    from mlplate_runtime.data.prepare import latest_rows
+
+    times = parse_datetimes(
+        pd.Series(["2024-01-03", "2199-12-31", None, "2024-01-02", "2024-01-05"], dtype=object)
+    )
+    assert latest_rows(times, test_size=0.4).tolist() == [False, True, False, False, True]
+
+
+def test_a_time_split_needs_a_datetime_column_the_contract_keeps(settings):
+    from mlplate_runtime.data.prepare import time_column
+
+    contract = settings.contract
+    name = contract.features[0]
+    ignored = contract.columns[name].model_copy(update={"type": "datetime", "role": "ignored"})
+    dated = settings.model_copy(
+        update={
+            "contract": contract.model_copy(
+                update={"columns": {**contract.columns, name: ignored}}
+            ),
+            "params": settings.params.model_copy(
+                update={
+                    "data": settings.params.data.model_copy(
+                        update={"split": "time", "time_column": name}
+                    )
+                }
+            ),
+        }
+    )
+    with pytest.raises(ProjectError, match="give it role id"):
+        time_column(dated)

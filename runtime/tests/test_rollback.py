@@ -152,6 +152,20 @@ def test_projects_without_promotion_history_fall_back_to_the_last_version_that_p
     assert f"the highest version below {current} that passed the gate" in done.chosen_by
 
 
+def test_rolling_back_to_a_champion_from_before_the_history_never_comes_back(
+    settings, registry, fitted
+):
+    name = settings.params.mlflow.registered_model
+    first = add_version(settings, fitted, passed=True)
+    registry.set_registered_model_alias(name, CHAMPION, first)  # as older runtimes did
+    second = add_version(settings, fitted, passed=True)
+    promote(settings, registry, second)  # recorded: it replaced the first
+    assert rollback(settings, by="frank").to_version == first
+    with pytest.raises(ProjectError, match="first champion"):
+        rollback(settings, by="frank")  # not back to the version just rolled back from
+    assert champion_version(settings, registry) == first
+
+
 def _cli(monkeypatch, settings):
     """Run `rollback` through the CLI on ``settings``: (exit code, output)."""
     from typer.testing import CliRunner

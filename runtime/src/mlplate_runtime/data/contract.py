@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -66,8 +67,19 @@ class ColumnSpec(BaseModel):
             raise ValueError(f"a {self.type} column takes no observed_min/max")
         if self.type == "datetime" and (self.min is not None or self.max is not None):
             raise ValueError("a datetime column takes no min/max")
+        return self
+
+    @model_validator(mode="after")
+    def _readable(self) -> ColumnSpec:
         if self.format is not None and self.type != "datetime":
             raise ValueError("only a datetime column takes a format")
+        if self.format is not None:
+            try:
+                pd.to_datetime(pd.Series(["x"]), format=self.format, errors="coerce")
+            except ValueError as error:
+                raise ValueError(f"format {self.format!r}: {error}") from None
+        if self.open and self.role == "target":
+            raise ValueError("a target's categories are its classes: it cannot be open")
         for low, high, name in (
             (self.min, self.max, "min"),
             (self.observed_min, self.observed_max, "observed_min"),
@@ -82,7 +94,7 @@ class ColumnSpec(BaseModel):
         if self.type == "categorical":
             if not self.open or not self.categories:
                 return pd.Series(False, index=values.index)
-            known = (values.isin(self.categories) | values.isna()).to_numpy(dtype=bool)
+            known = np.array(values.isin(self.categories) | values.isna(), dtype=bool)
             if not known.all():  # 1.0 read beside gaps is the category 1: compare as text
                 text = category_text(values[~known])
                 known[~known] = text.isin([str(c) for c in self.categories]).to_numpy(dtype=bool)
@@ -250,6 +262,13 @@ def parse_datetimes(values: pd.Series, form: str | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         times = pd.Series(values, index=values.index)
         return times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
+    if form is not None and pd.api.types.is_integer_dtype(values):  # 20240131 read as a number
+        values = values.astype("string").astype(object)
+    dates = values.map(lambda value: isinstance(value, date))  # Parquet DATE: date objects
+    if dates.any():
+        parsed_dates = pd.to_datetime(values[dates], utc=True)
+        rest = parse_datetimes(values.where(~dates, None), form)
+        return rest.where(~dates, parsed_dates)
     text = values.where(values.map(lambda value: isinstance(value, str)), None)
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     if form is not None and parsed.isna().any():
@@ -439,7 +458,9 @@ def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     out = {}
     for name in contract.kept:
         spec, values = contract.columns[name], frame[name]
-        if spec.type == "numeric" or (spec.type == "integer" and spec.nullable):
+        if spec.type == "numeric" or (
+            spec.type == "integer" and (spec.nullable or bool(values.isna().any()))
+        ):  # gaps (a nullable column, or a target prepare drops the rows of) need floats
             out[name] = pd.to_numeric(values).astype("float64")
         elif spec.type == "integer":
             out[name] = pd.to_numeric(values).astype("int64")
@@ -450,13 +471,24 @@ def typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         elif (values.isin(spec.categories or ()) | values.isna()).all():
             out[name] = values  # already the contract's values: no copy into Python objects
         else:  # e.g. 1.0 read beside gaps, or "1" as text, for the category 1
-            lookup = {str(category): category for category in spec.categories or ()}
-            text = category_text(values)
-            known = text.map(lookup, na_action="ignore").astype(object)
-            if spec.open:  # a value it has not seen stays, as text (the encoder ignores it)
-                known = known.where(known.notna() | text.isna(), text.astype(object))
-            out[name] = known
+            out[name] = _as_categories(spec, values)
     return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+def _as_categories(spec: ColumnSpec, values: pd.Series) -> pd.Series:
+    """Each value as the contract's category (the category 1 for 1.0 or "1"), as Python objects
+    so whole numbers stay whole; an open column keeps a value it has not seen, as text (the
+    encoder ignores it), a closed one has none (validation refused them)."""
+    categories = list(spec.categories or ())
+    text = category_text(values)
+    codes = pd.Categorical(text, categories=[str(category) for category in categories]).codes
+    objects = np.empty(len(categories) + 1, dtype=object)  # code -1 (no category) is the last
+    objects[: len(categories)] = categories
+    mapped = pd.Series(objects[codes], index=values.index, dtype=object)
+    if spec.open:
+        unseen = (codes == -1) & text.notna().to_numpy(dtype=bool)
+        mapped[unseen] = text[unseen].astype(object)
+    return mapped
 
 
 def as_boolean(value: object) -> float:

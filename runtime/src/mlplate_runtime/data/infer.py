@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,8 @@ def datetime_format(values: pd.Series) -> tuple[bool, str | None, str | None]:
     ):
         return False, None, None
     sample = present.iloc[:DATE_SAMPLE]
+    if sample.map(lambda value: isinstance(value, date)).all():  # Parquet DATE columns
+        return parse_datetimes(present).notna().all(), None, None
     if not sample.map(lambda value: isinstance(value, str)).all():
         return False, None, None
     # ISO 8601 needs a year, month and day (pandas would read "2024" or "12" as dates too)

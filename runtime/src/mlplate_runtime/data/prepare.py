@@ -88,12 +88,12 @@ def split_strata(frame: pd.DataFrame, settings: Settings) -> pd.Series:
 def time_column(settings: Settings) -> str:
     """The column a time split orders rows by: data.time_column, or the one datetime column."""
     contract, chosen = settings.contract, settings.params.data.time_column
-    times = [name for name, spec in contract.columns.items() if spec.type == "datetime"]
+    times = [name for name in contract.kept if contract.columns[name].type == "datetime"]
     if chosen is not None:
         if chosen not in times:
             raise ProjectError(
-                f"params.yaml data.time_column {chosen!r} is not a datetime column of the "
-                f"contract; its datetime columns: {times}"
+                f"params.yaml data.time_column {chosen!r} is not a datetime column the contract "
+                f"keeps (an ignored one is left out: give it role id); its datetime columns: {times}"
             )
         return chosen
     if len(times) != 1:
@@ -107,9 +107,9 @@ def time_column(settings: Settings) -> str:
 def latest_rows(times: pd.Series, *, test_size: float) -> np.ndarray:
     """A mask of the latest ``test_size`` share of rows (missing times count as the earliest)."""
     n_test = max(1, round(len(times) * test_size))
-    order = np.argsort(times.to_numpy(dtype="datetime64[ns]"), kind="stable")  # NaT sorts last
-    missing = times.isna().to_numpy()
-    order = np.concatenate([order[missing[order]], order[~missing[order]]])
+    # sorted in the times' own unit (nanoseconds cannot hold 9999-12-31, a common sentinel)
+    ordered = times.reset_index(drop=True).sort_values(kind="stable", na_position="first")
+    order = ordered.index.to_numpy()
     mask = np.zeros(len(times), dtype=bool)
     mask[order[len(order) - n_test :]] = True
     return mask

@@ -27,7 +27,6 @@ from mlplate_runtime.models.registry import (
     PREVIOUS_CHAMPION_TAG,
     PROMOTED_AT_TAG,
     alias_version,
-    make_champion,
     utc_now,
 )
 from mlplate_runtime.tracking import client
@@ -90,20 +89,39 @@ def previous_champion(mlflow_client: Any, name: str, champion: Any) -> tuple[str
             "choose a version with VERSION=n"
         )
     # Promoted before the history was recorded: the highest earlier version that passed the gate.
-    passed = [
-        v
-        for v in _versions(mlflow_client, name)
-        if int(v.version) < int(current) and v.tags.get(GATE_PASSED_TAG) == "true"
-    ]
-    if not passed:
+    earlier = _passed_below(mlflow_client, name, current)
+    if earlier is None:
         raise ProjectError(
             f"no previous champion of {name!r} is recorded and no version below {current} passed "
             "the promotion gate; choose a version with VERSION=n"
         )
-    return str(passed[-1].version), (
+    return earlier, (
         f"the highest version below {current} that passed the gate (no promotion history "
         f"is recorded for version {current})"
     )
+
+
+def _passed_below(mlflow_client: Any, name: str, version: str) -> str | None:
+    """The highest version below ``version`` that passed the promotion gate, if any."""
+    passed = [
+        int(v.version)
+        for v in _versions(mlflow_client, name)
+        if int(v.version) < int(version) and v.tags.get(GATE_PASSED_TAG) == "true"
+    ]
+    return str(max(passed)) if passed else None
+
+
+def _record_history(mlflow_client: Any, name: str, target: Any) -> None:
+    """A version that becomes champion by a rollback, with no promotion recorded: when, and the
+    champion before it by the rule for old versions (never the version rolled back from, or
+    the next rollback would bring that one back)."""
+    if PROMOTED_AT_TAG in target.tags:
+        return
+    version = str(target.version)
+    mlflow_client.set_model_version_tag(name, version, PROMOTED_AT_TAG, utc_now())
+    earlier = _passed_below(mlflow_client, name, version)
+    if earlier is not None:
+        mlflow_client.set_model_version_tag(name, version, PREVIOUS_CHAMPION_TAG, earlier)
 
 
 def _existing(mlflow_client: Any, name: str, version: str, *, chosen_by: str) -> Any:
@@ -147,7 +165,8 @@ def rollback(
             (ROLLED_BACK_AT_TAG, utc_now()),
         ):
             mlflow_client.set_model_version_tag(name, target_version, key, value)
-        make_champion(mlflow_client, name, target, champion)
+        _record_history(mlflow_client, name, target)
+        mlflow_client.set_registered_model_alias(name, CHAMPION, target_version)
     log.info(
         "model %s rolled back from version %s to %s by %s: %s",
         name,

@@ -127,7 +127,11 @@ def train(settings: Settings) -> dict[str, Any]:
             }
         )
         mlflow.log_metrics({f"train_{name}": value for name, value in fit_metrics.items()})
-        example = features.head(5)
+        example = features.head(5).copy()
+        for name in settings.contract.datetime_features:  # as clients send them: ISO 8601 text
+            example[name] = example[name].map(
+                lambda time: None if pd.isna(time) else time.isoformat()
+            )
         info = mlflow.sklearn.log_model(
             model,
             name="model",
