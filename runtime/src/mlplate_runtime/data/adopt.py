@@ -37,7 +37,8 @@ CONTRACT_HEADER = """\
 # request fields, drift tests, the data and model cards and the tests all read it.
 # Inferred by `make use-data`: review types, ranges, categories and roles, then commit it.
 #
-# Per column: type (numeric, integer, boolean, categorical), role (feature, target, id,
+# Per column: type (numeric, integer, boolean, categorical, datetime with an optional strptime
+# `format` when not ISO 8601), role (feature, target, id,
 # sensitive, ignored; default feature), nullable (default false), and
 # - observed_min / observed_max, or the categories of an `open: true` column: what the data held.
 #   Other values are scored, counted (the API's /metrics, batch summaries) and flagged by monitoring.
