@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -462,3 +463,20 @@ def test_a_time_split_needs_a_datetime_column_the_contract_keeps(settings):
     )
     with pytest.raises(ProjectError, match="give it role id"):
         time_column(dated)
+
+
+def test_a_time_split_that_holds_out_a_whole_class_says_so(settings, caplog):
+    from mlplate_runtime.data.prepare import _warn_of_unseen_classes
+
+    if settings.contract.task != "classification":
+        pytest.skip("regression has no classes")
+    classes = list(settings.contract.classes)
+    frame = pd.DataFrame({settings.contract.target: [classes[0]] * 8 + [classes[1]] * 2})
+    held_out = np.array([False] * 8 + [True] * 2)  # the second class only came lately
+    with caplog.at_level("WARNING"):
+        _warn_of_unseen_classes(frame, held_out, settings)
+    assert f"classes ['{classes[1]}']" in caplog.text and "never sees them" in caplog.text
+    caplog.clear()
+    mixed = np.array([False] * 7 + [True, False, True])  # each class in training too
+    _warn_of_unseen_classes(frame, mixed, settings)
+    assert caplog.text == ""

@@ -115,6 +115,23 @@ def latest_rows(times: pd.Series, *, test_size: float) -> np.ndarray:
     return mask
 
 
+def _warn_of_unseen_classes(frame: pd.DataFrame, held_out: np.ndarray, settings: Settings) -> None:
+    """A time split can hold out every row of a class (one that appeared lately): the model
+    never learns it. Said, not refused: the holdout is still the honest future."""
+    contract = settings.contract
+    if contract.task != "classification":
+        return
+    target = frame[contract.target].astype(str)
+    unseen = sorted(set(target[held_out]) - set(target[~held_out]))
+    if unseen:
+        log.warning(
+            "the time split holds out every row of the classes %s of %r: the model never sees "
+            "them in training (a smaller data.test_size trains on more recent rows)",
+            unseen,
+            contract.target,
+        )
+
+
 def prepare(settings: Settings) -> tuple[int, int]:
     """Run the stage; return the (train, test) row counts. Writes nothing on invalid data."""
     data = settings.params.data
@@ -128,6 +145,7 @@ def prepare(settings: Settings) -> tuple[int, int]:
     check_trainable(frame, settings)
     if ordered_by is not None:
         held_out = latest_rows(frame[ordered_by], test_size=data.test_size)
+        _warn_of_unseen_classes(frame, held_out, settings)
     else:
         held_out = test_rows(
             split_strata(frame, settings), test_size=data.test_size, seed=settings.params.seed
