@@ -849,3 +849,20 @@ def test_a_reload_serves_the_version_the_alias_moved_to_and_keeps_serving_on_fai
             assert not state.reload(module_settings, loader, probe)
             assert api.get("/ready").status_code == 200
             assert api.get("/metadata").json()["champion"]["version"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MODEL_RELOAD_SECONDS", "soon"), ("MAX_BATCH_SIZE", "1e3"), ("CANARY_FRACTION", "2")],
+)
+def test_a_bad_serving_setting_stops_serve_in_one_line(monkeypatch, variable, value):
+    import uvicorn
+
+    from mlplate_runtime.serving import server
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: pytest.fail("started anyway"))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit) as stopped:
+        server.main()
+    message = str(stopped.value)
+    assert message.startswith(f"error: {variable}={value!r}: ") and "\n" not in message

@@ -287,26 +287,49 @@ class ServingSettings(Section):
     prediction_log: Path | None = None
 
 
+# The serving options given as numbers, by the environment variable that sets each.
+NUMBER_VARIABLES = {
+    "canary_fraction": "CANARY_FRACTION",
+    "max_batch_size": "MAX_BATCH_SIZE",
+    "max_request_bytes": "MAX_REQUEST_BYTES",
+    "reload_seconds": "MODEL_RELOAD_SECONDS",
+}
+
+
+def serving_numbers() -> dict[str, str]:
+    """The serving options the environment gives as numbers, checked: one that is no valid
+    number (or out of range) is one line naming its variable."""
+    numbers = {
+        field: os.environ[name] for field, name in NUMBER_VARIABLES.items() if os.environ.get(name)
+    }
+    try:
+        ServingSettings.model_validate(numbers)
+    except ValidationError as error:
+        found = error.errors(include_url=False)[0]
+        name = NUMBER_VARIABLES.get(str(found["loc"][0]), str(found["loc"][0]))
+        raise ProjectError(f"{name}={found['input']!r}: {found['msg']}") from None
+    return numbers
+
+
 def load_serving_settings(settings: Settings) -> ServingSettings:
     """Read MODEL_URI, CHALLENGER_MODEL_URI, CANARY_FRACTION, CANARY_ALLOW_FAILED, SHADOW,
     MAX_BATCH_SIZE, MAX_REQUEST_BYTES, MODEL_RELOAD_SECONDS, PREDICTION_LOG (a path, or `off`)."""
     env = os.environ
     log = env.get("PREDICTION_LOG", "")
-    return ServingSettings(
-        model_uri=env.get("MODEL_URI") or None,
-        challenger_uri=env.get("CHALLENGER_MODEL_URI") or None,
-        canary_fraction=float(env.get("CANARY_FRACTION") or 0),
-        canary_allow_failed=env.get("CANARY_ALLOW_FAILED", "").strip().lower()
-        in {"1", "true", "yes"},
-        shadow=env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
-        max_batch_size=int(env.get("MAX_BATCH_SIZE") or 1000),
-        max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or 2_000_000),
-        reload_seconds=float(env.get("MODEL_RELOAD_SECONDS") or 60),
-        prediction_log=None
-        if log.strip().lower() == "off"
-        else Path(log)
-        if log
-        else settings.path(settings.params.monitoring.prediction_log),
+    return ServingSettings.model_validate(
+        {
+            "model_uri": env.get("MODEL_URI") or None,
+            "challenger_uri": env.get("CHALLENGER_MODEL_URI") or None,
+            "canary_allow_failed": env.get("CANARY_ALLOW_FAILED", "").strip().lower()
+            in {"1", "true", "yes"},
+            "shadow": env.get("SHADOW", "").strip().lower() in {"1", "true", "yes"},
+            "prediction_log": None
+            if log.strip().lower() == "off"
+            else Path(log)
+            if log
+            else settings.path(settings.params.monitoring.prediction_log),
+            **serving_numbers(),
+        }
     )
 
 

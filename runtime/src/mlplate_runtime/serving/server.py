@@ -14,11 +14,13 @@ def main() -> None:
     """Start uvicorn with the app factory; arguments (SageMaker passes `serve`) are ignored."""
     import uvicorn
 
+    from mlplate_runtime.config import serving_numbers
     from mlplate_runtime.errors import ProjectError
     from mlplate_runtime.logs import server_config
 
     try:
         log_config = server_config()
+        serving_numbers()  # a bad setting: one line here, not a traceback from inside uvicorn
     except ProjectError as error:
         raise SystemExit(f"error: {error}") from None
     uvicorn.run(
