@@ -172,3 +172,10 @@ def test_model_card_has_no_slice_section_when_params_name_none(settings):
     page = model_card_page(settings, {}, None)
     assert "## Slices" not in page
     assert "No importance yet: run `make all`." in page
+
+
+def test_a_condition_naming_a_backquoted_column_stays_one_code_span():
+    from mlplate_runtime.model_card import _code
+
+    assert _code('`Plan Type` == "pro"') == '`` `Plan Type` == "pro" ``'
+    assert _code("seats > 10") == "`seats > 10`"

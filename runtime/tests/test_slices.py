@@ -229,3 +229,33 @@ def test_check_params_exits_1_with_one_line_on_a_bad_slice(tmp_path, monkeypatch
         "error: params.yaml: evaluate.slices.heavy: column 'no_such_column' is not in the data "
         "contract"
     ]
+
+
+DATED = Contract(
+    name="orders",
+    task="regression",
+    target="spend",
+    columns={
+        "order date": ColumnSpec(type="datetime", nullable=True),
+        "region": ColumnSpec(type="categorical", categories=("north", "south"), open=True),
+        "spend": ColumnSpec(type="numeric", role="target"),
+    },
+)
+
+
+def test_a_slice_compares_dates_as_times_and_refuses_a_category_training_never_held():
+    frame = pd.DataFrame(
+        {
+            "order date": ["2024-06-30", "2024-07-01T08:00:00+02:00", "2024-08-15", None],
+            "region": ["north", "south", "north", "north"],
+            "spend": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    recent = parse_condition('`order date` >= "2024-07-01" and region == "north"')
+    assert slice_mask(frame, recent, DATED).tolist() == [False, False, True, False]
+    july_first = parse_condition('`order date` >= "2024-07-01"')  # 06:00 UTC on 1 July
+    assert slice_mask(frame, july_first, DATED).tolist() == [False, True, True, False]
+    with pytest.raises(SliceError, match="ISO 8601 text in quotes"):
+        check_condition(parse_condition("`order date` > 2024"), DATED)
+    with pytest.raises(SliceError, match="'nort' is not a category of 'region'"):
+        check_condition(parse_condition('region == "nort"'), DATED)  # open, but a typo

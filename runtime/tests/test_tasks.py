@@ -117,3 +117,13 @@ def test_regression_predictions_are_clipped_to_the_targets_declared_limits():
     assert Regression().scores(model, rows).tolist() == [-2.5, 0.3, 7.0, 12.0]  # none declared
     assert Regression(low=0.0, high=10.0).scores(model, rows).tolist() == [0.0, 0.3, 7.0, 10.0]
     assert Regression(low=0.0).unclipped(model, rows).tolist()[0] == -2.5
+
+
+def test_multi_class_averages_leave_out_a_class_neither_present_nor_predicted():
+    # a slice of the holdout with two of the three classes, all right
+    y_true = np.array([0, 0, 1, 1])
+    scores = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])
+    metrics = THREE.metrics(y_true, scores)
+    assert metrics["f1_macro"] == metrics["f1"] == metrics["recall"] == 1.0  # not 2/3
+    wrong = np.array([[0.1, 0.1, 0.8], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])
+    assert THREE.metrics(y_true, wrong)["f1_macro"] < 1.0  # a class predicted wrongly counts

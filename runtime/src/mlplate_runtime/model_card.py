@@ -92,6 +92,12 @@ def data_card_page(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _code(text: str) -> str:
+    """Markdown inline code for a table cell; text holding backquotes (a `column name`) is
+    fenced with two, padded (CommonMark's rule)."""
+    return f"`` {_cell(text)} ``" if "`" in text else f"`{_cell(text)}`"
+
+
 def _span(low: float | None, high: float | None) -> str:
     return f"{'' if low is None else f'{low:g}'} to {'' if high is None else f'{high:g}'}".strip()
 
@@ -324,7 +330,7 @@ def _slices_section(
         ]
         floor = floors.get(name)
         lines.append(
-            f"| {_cell(name)} | `{_cell(condition)}` | {values.get('n', '-')} | "
+            f"| {_cell(name)} | {_code(condition)} | {values.get('n', '-')} | "
             f"{' | '.join(shown)} | {'-' if floor is None else f'{floor:g}'} |"
         )
     return [*lines, ""]

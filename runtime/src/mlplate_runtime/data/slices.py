@@ -21,11 +21,18 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlplate_runtime.data.contract import Contract, as_boolean, as_numbers, category_text
+from mlplate_runtime.data.contract import (
+    ColumnSpec,
+    Contract,
+    as_boolean,
+    as_numbers,
+    category_text,
+)
 
 Value = bool | int | float | str
 ORDERING = ("<", "<=", ">", ">=")
@@ -201,6 +208,22 @@ def _text(value: Value) -> str:
     return str(value)
 
 
+def _time(text: str, spec: ColumnSpec) -> Any:
+    """A slice's date or time as the column's times are read (UTC); NaT when it is none."""
+    return spec.datetimes(pd.Series([text], dtype=object)).iloc[0]
+
+
+def _check_times(comparison: Comparison, spec: ColumnSpec) -> None:
+    unreadable = [
+        v for v in comparison.values if not isinstance(v, str) or _time(v, spec) is pd.NaT
+    ]
+    if unreadable:
+        raise SliceError(
+            f"column {comparison.column!r} holds dates and times: compare it with ISO 8601 text "
+            f'in quotes ("2024-07-01"), not {unreadable[0]!r}'
+        )
+
+
 def _check_comparison(comparison: Comparison, contract: Contract) -> None:
     name, op = comparison.column, comparison.op
     spec = contract.columns.get(name)
@@ -217,6 +240,9 @@ def _check_comparison(comparison: Comparison, contract: Contract) -> None:
                 f"column {name!r} is {spec.type}: compare it with numbers, not {wrong[0]!r}"
             )
         return
+    if spec.type == "datetime":  # dates compare as times: `order date` >= "2024-07-01"
+        _check_times(comparison, spec)
+        return
     if op in ORDERING:
         raise SliceError(f"column {name!r} is {spec.type}: compare it with ==, != or in, not {op}")
     if spec.type == "boolean":
@@ -225,7 +251,7 @@ def _check_comparison(comparison: Comparison, contract: Contract) -> None:
         return
     allowed = {_text(category) for category in spec.categories or ()}
     unknown = [v for v in comparison.values if _text(v) not in allowed]
-    if unknown and not spec.open:
+    if unknown:  # a typo, or a value training never held: the slice would be empty
         raise SliceError(
             f"{unknown[0]!r} is not a category of {name!r}; its categories: "
             f"{list(spec.categories or ())}"
@@ -270,6 +296,9 @@ def slice_mask(frame: pd.DataFrame, condition: Condition, contract: Contract) ->
         elif spec.type == "boolean":
             values = column.map(as_boolean)
             targets = tuple(float(bool(v)) for v in comparison.values)
+        elif spec.type == "datetime":
+            values = spec.datetimes(column)
+            targets = tuple(_time(str(v), spec) for v in comparison.values)
         else:
             values = category_text(column)
             targets = tuple(_text(v) for v in comparison.values)

@@ -163,8 +163,12 @@ class Classification:
                 if len(present) > 2
                 else skm.roc_auc_score(y_true == present[1], columns[:, 1])
             )
-        every = list(range(len(self.classes)))
-        labels = every if not self.binary else None
+        # Multi-class averages run over the classes the rows hold or the model predicts: a class
+        # absent from both (a slice, a small group) is no class the model got wrong.
+        seen = sorted(
+            set(np.unique(y_true[y_true >= 0]).tolist()) | set(np.unique(y_pred).tolist())
+        )
+        labels = seen if not self.binary else None
         return {
             "roc_auc": roc_auc,
             "f1": float(
@@ -178,7 +182,7 @@ class Classification:
                 skm.recall_score(y_true, y_pred, average=average, labels=labels, zero_division=0)
             ),
             "f1_macro": float(
-                skm.f1_score(y_true, y_pred, average="macro", labels=every, zero_division=0)
+                skm.f1_score(y_true, y_pred, average="macro", labels=seen, zero_division=0)
             ),
             # The mean recall of the classes present: sklearn's balanced_accuracy_score, without
             # its warning for a class predicted but absent (common in small per-group slices).
