@@ -11,7 +11,7 @@ from mlplate_runtime.model_card import (
     model_card_page,
     pipeline_page,
 )
-from support import PROJECT_ROOT
+from support import PROJECT_ROOT, with_slices
 
 
 def test_pipeline_page_lists_every_dvc_stage_with_its_inputs():
@@ -122,22 +122,13 @@ def test_model_card_counts_predictions_outside_the_targets_observed_values(setti
     assert "| predictions |" not in page  # a section of its own, not a row of the table
 
 
-def _with_slices(settings, slices, floors):
-    params = settings.params
-    evaluate = params.evaluate.model_copy(update={"slices": slices})
-    promotion = params.promotion.model_copy(update={"slice_floors": floors})
-    return settings.model_copy(
-        update={"params": params.model_copy(update={"evaluate": evaluate, "promotion": promotion})}
-    )
-
-
 def test_model_card_shows_metrics_per_slice_with_floors_and_ranked_inputs(settings):
     from mlplate_runtime.models.importance import ColumnImportance, Importance, write_importance
     from mlplate_runtime.models.tasks import task_for
 
     primary = settings.params.evaluate.primary_metric
     others = [name for name in task_for(settings).higher_is_better if name != primary][:2]
-    settings = _with_slices(
+    settings = with_slices(
         settings, {"big": "monthly_charges > 50", "none": "monthly_charges > 9999"}, {"big": 0.7}
     )
     evaluate = settings.params.evaluate

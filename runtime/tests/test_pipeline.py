@@ -18,6 +18,7 @@ from mlplate_runtime.features.build import featurize
 from mlplate_runtime.models.evaluate import evaluate
 from mlplate_runtime.models.registry import champion_lineage, register
 from mlplate_runtime.models.train import train
+from support import with_slices
 
 
 def run_pipeline(settings, frame, after_prepare=None):
@@ -371,15 +372,6 @@ def test_a_tie_on_the_primary_metric_is_decided_by_the_secondary_one(settings, s
     }
 
 
-def _with_slices(settings, slices, floors):
-    params = settings.params
-    evaluate = params.evaluate.model_copy(update={"slices": slices})
-    promotion = params.promotion.model_copy(update={"slice_floors": floors})
-    return settings.model_copy(
-        update={"params": params.model_copy(update={"evaluate": evaluate, "promotion": promotion})}
-    )
-
-
 def test_evaluate_scores_each_slice_and_ranks_the_inputs_and_a_missed_floor_blocks_the_gate(
     settings, sample
 ):
@@ -400,7 +392,7 @@ def test_evaluate_scores_each_slice_and_ranks_the_inputs_and_a_missed_floor_bloc
     primary = settings.params.evaluate.primary_metric
     higher = task.higher_is_better[primary]
     unreachable = {"group": 2.0 if higher else -1.0}
-    sliced = _with_slices(settings, slices, unreachable)
+    sliced = with_slices(settings, slices, unreachable)
     run_info, metrics = run_pipeline(sliced, sample)
 
     holdout = load_holdout(sliced)
@@ -427,7 +419,7 @@ def test_evaluate_scores_each_slice_and_ranks_the_inputs_and_a_missed_floor_bloc
     }
     assert {"slices.json", "importance.json"} <= logged
 
-    reachable = _with_slices(settings, slices, {"group": -1.0 if higher else 1e12})
+    reachable = with_slices(settings, slices, {"group": -1.0 if higher else 1e12})
     assert register(reachable, allow_uncommitted=True)["promote"]
 
 
