@@ -34,7 +34,7 @@ test-mlplate:  ## The generator's and template's tests (generated projects built
 
 # The regression project runs again the modules whose behaviour follows the task (metrics,
 # the gate's direction, answers, reports, drift of predictions); the rest does not read it.
-TASK_MODULES := test_pipeline test_serving test_batch test_monitoring test_model_card \
+TASK_MODULES := test_pipeline test_serving test_record_inputs test_batch test_monitoring test_model_card \
 	test_compare_models test_store test_report
 
 .PHONY: test-runtime

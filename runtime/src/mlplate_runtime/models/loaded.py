@@ -17,7 +17,10 @@ from mlplate_runtime.config import Settings
 from mlplate_runtime.data.contract import Contract
 from mlplate_runtime.features.build import add_features, feature_matrix
 from mlplate_runtime.lineage import TAG_PREFIX
+from mlplate_runtime.models.record_inputs import NotDirect, checked_encoder, probe_records
 from mlplate_runtime.models.tasks import Task, task_for
+
+UNSET: Any = object()
 
 
 @dataclass
@@ -34,6 +37,8 @@ class LoadedModel:
     lineage: dict[str, str] = field(default_factory=dict)
     gate_passed: bool | None = None  # None: loaded by URI, no registry verdict
     gate_reason: str | None = None
+    # Records straight to the estimator's input (models.record_inputs), found on first use.
+    _encoder: Any = field(default=UNSET, repr=False, compare=False)
 
     def scores_of(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's scores for a table of raw input rows (see models.tasks), unchecked."""
@@ -41,13 +46,34 @@ class LoadedModel:
         return self.task.scores(self.model, inputs)
 
     def score(self, records: list[dict[str, Any]]) -> np.ndarray:
-        """The model's scores for raw input records; a non-finite score is a ValueError."""
-        scores = self.scores_of(pd.DataFrame.from_records(records))
+        """The model's scores for validated API records; a non-finite score is a ValueError."""
+        scores = self._direct_scores(records)
+        if scores is None:
+            scores = self.scores_of(pd.DataFrame.from_records(records))
         if not np.isfinite(scores).all():
             raise ValueError(
                 "the model gives a non-finite score (a value far outside the training data?)"
             )
         return scores
+
+    def _direct_scores(self, records: list[dict[str, Any]]) -> np.ndarray | None:
+        """Scores without pandas where the pipeline allows it (the same numbers), else None."""
+        if self._encoder is UNSET:
+            self._encoder = checked_encoder(self.model, self._inputs, probe_records(self.contract))
+        if self._encoder is None:
+            return None
+        try:
+            matrix = self._encoder.matrix(records)
+        except NotDirect:
+            return None
+        return self.task.scores(self._encoder.estimator, matrix)
+
+    def _inputs(self, records: list[dict[str, Any]]) -> Any:
+        """The estimator's input for ``records`` through pandas and the pipeline's own steps."""
+        frame = pd.DataFrame.from_records(records)
+        return self.model[:-1].transform(
+            feature_matrix(add_features(frame, self.contract), self.contract)
+        )
 
     def metadata(self) -> dict[str, Any]:
         return {
