@@ -17,7 +17,9 @@ from mlplate_runtime.models.tasks import task_for
 
 
 def loaded(settings, model):
-    return LoadedModel("champion", "models:/demo@champion", model, settings.contract, task_for(settings))
+    return LoadedModel(
+        "champion", "models:/demo@champion", model, settings.contract, task_for(settings)
+    )
 
 
 def general_scores(model: LoadedModel, records):
