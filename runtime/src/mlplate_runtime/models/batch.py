@@ -34,6 +34,7 @@ from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_chunks
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.models.loaded import LoadedModel, load_model
 from mlplate_runtime.progress import Progress
+from mlplate_runtime.streams import WriteBehind, read_ahead
 
 CHUNK_ROWS = 100_000
 ROW = "row"  # the record's position in the input, from 1 (line 2 of a CSV)
@@ -275,20 +276,27 @@ def predict_batch(
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     scored, rejected = _AtomicTable(output), _AtomicTable(rejected_path(output))
+    # The next chunk is read and the last one written while this one is scored: three chunks
+    # in flight at most (a fourth waits in the writer's queue), whatever the file's size.
+    writer = WriteBehind(depth=2)
     try:
         with Progress(f"scoring {source.name}", unit="rows") as progress:
             columns: list[str] = []
             unusual: dict[str, int] = {}
-            for number, (chunk, fraction) in enumerate(read_chunks(source, chunk_rows)):
+            done = 0
+            chunks = read_ahead(read_chunks(source, chunk_rows), depth=1)
+            for number, (chunk, fraction) in enumerate(chunks):
                 if number == 0:
                     columns = _input_columns(chunk, contract, source)
                 good, bad, found = _score_chunk(chunk, model, columns, metadata)
                 for name, count in found.items():
                     unusual[name] = unusual.get(name, 0) + count
-                scored.write(good)
+                writer.submit(scored.write, good)
                 if len(bad):
-                    rejected.write(bad)
-                progress.update(scored.rows + rejected.rows, fraction)
+                    writer.submit(rejected.write, bad)
+                done += len(chunk)
+                progress.update(done, fraction)
+            writer.drain()
         if scored.rows + rejected.rows == 0:
             raise ProjectError(f"INPUT {source} has no rows")
         if rejected.rows:
@@ -303,9 +311,12 @@ def predict_batch(
             )
         scored.commit()
     except BaseException:
+        writer.close()
         scored.discard()
         rejected.discard()
         raise
+    finally:
+        writer.close()
     return BatchResult(
         output=output,
         rejected_path=rejected_path(output) if rejected.rows else None,
