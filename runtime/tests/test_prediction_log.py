@@ -107,3 +107,16 @@ def test_a_slow_disk_costs_counted_drops_never_unbounded_memory(tmp_path):
     assert status["dropped"] >= 3
     assert status["written"] + status["dropped"] == 6
     assert len(lines(tmp_path)) == status["written"]
+
+
+def test_requests_queued_together_are_written_together_within_the_size_limit(tmp_path):
+    """Under load the writer joins queued requests into few writes (each within max_bytes)."""
+    logger = PredictionLogger(tmp_path / "predictions.jsonl", max_bytes=250)
+    for number in range(6):  # queued before the writer starts: all waiting at once
+        logger._queue.put_nowait([{"n": number, "text": "x" * 60}])
+    writes = logger._writes(logger._waiting())
+    assert [count for _, count in writes] == [3, 3]
+    assert all(len(data) <= 250 for data, _ in writes)
+    assert [json.loads(line)["n"] for data, _ in writes for line in data.splitlines()] == list(
+        range(6)
+    )
