@@ -56,11 +56,15 @@ class LoadedModel:
             )
         return scores
 
-    def _direct_scores(self, records: list[dict[str, Any]]) -> np.ndarray | None:
-        """Scores without pandas where the pipeline allows it (the same numbers), else None."""
+    def prepare_direct(self) -> bool:
+        """Decide now (not on the first request) whether records can skip pandas; True if so."""
         if self._encoder is UNSET:
             self._encoder = checked_encoder(self.model, self._inputs, probe_records(self.contract))
-        if self._encoder is None:
+        return self._encoder is not None
+
+    def _direct_scores(self, records: list[dict[str, Any]]) -> np.ndarray | None:
+        """Scores without pandas where the pipeline allows it (the same numbers), else None."""
+        if not self.prepare_direct():
             return None
         try:
             matrix = self._encoder.matrix(records)

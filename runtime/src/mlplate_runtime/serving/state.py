@@ -89,6 +89,13 @@ class ServingState:
 
     def _serve(self, champion: LoadedModel, challenger: LoadedModel | None) -> None:
         """Answer with these models from now on."""
+        for model in (champion, challenger):
+            if model is not None and not model.prepare_direct():
+                log.info(
+                    "the %s scores records through pandas (its pipeline is not the runtime's "
+                    "own shape: derived features, dates or a pipeline of the project's)",
+                    model.role,
+                )
         gc.unfreeze()  # the models being replaced were frozen below: let the collector free them
         self.champion, self.challenger = champion, challenger
         self.batchers = {}
