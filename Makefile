@@ -3,7 +3,7 @@
 # .ci/tools), then runs the generator's and template's tests and the runtime's tests.
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
-RUNTIME_EXTRAS := serving,s3,kubeflow,feast,azureml,sagemaker,test
+RUNTIME_EXTRAS := serving,s3,kubeflow,feast,azureml,sagemaker,spark,test
 export MLFLOW_DISABLE_TELEMETRY := true
 export UV_PYTHON_DOWNLOADS := never
 
