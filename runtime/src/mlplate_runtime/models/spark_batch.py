@@ -37,6 +37,7 @@ import secrets
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,11 +130,18 @@ def spark_session(master: str | None = DEFAULT_MASTER) -> Any:
         if master.startswith("local"):
             # Python workers run this interpreter (the one with the runtime and pyarrow).
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            builder = builder.config("spark.ui.enabled", "false")
+            builder = builder.config("spark.ui.enabled", "false").config(
+                "spark.ui.showConsoleProgress", "false"
+            )
+    # pyspark 4.0 warns about pandas 3 on every mapInArrow; the Arrow path used here is tested.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: pyspark's many error types
         raise ProjectError(f"cannot start Spark ({master or 'spark-submit'}): {_first(error)}") from None
+    if master and master.startswith("local"):
+        session.sparkContext.setLogLevel("ERROR")  # a terminal shows the job's own lines
+    return session
 
 
 def _first(error: BaseException) -> str:
