@@ -38,7 +38,8 @@ TASK_MODULES := test_pipeline test_serving test_batch test_monitoring test_model
 	test_compare_models test_store test_report
 
 .PHONY: test-runtime
+# The Spark tests (test_spark_batch, in the first run only) share one SparkSession on one worker.
 test-runtime:  ## The runtime's tests against the classification and the regression project
-	cd runtime && .venv/bin/pytest -n 2 -p no:cacheprovider
+	cd runtime && .venv/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider
 	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 2 -p no:cacheprovider \
 	  $(foreach module,$(TASK_MODULES),tests/$(module).py)

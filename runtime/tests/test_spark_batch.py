@@ -23,6 +23,8 @@ from mlplate_runtime.models import batch, spark_batch
 from mlplate_runtime.models.loaded import LoadedModel
 from mlplate_runtime.models.tasks import task_for
 
+pytestmark = pytest.mark.xdist_group("spark")  # one SparkSession, one worker (--dist loadgroup)
+
 
 @pytest.fixture(scope="module")
 def spark():

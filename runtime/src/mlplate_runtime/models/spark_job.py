@@ -3,13 +3,15 @@
     spark-submit $(python -c 'import mlplate_runtime.models.spark_job as j; print(j.__file__)') \\
       --input s3a://bucket/batches/2024-06-01.parquet \\
       --output s3a://bucket/predictions/2024-06-01.parquet \\
-      --params params.yaml [--model-uri models:/churn-model@champion] [--overwrite]
+      --params params.yaml [--model-uri models:/churn-model@champion] \\
+      [--tracking-uri https://mlflow.example.com] [--overwrite]
 
 It runs `predict-batch --engine spark` on the cluster's SparkSession: the same contract
 checks and answers as the API and the local batch (see models.spark_batch). ``--params`` is
 the project's params.yaml (its data contract is read from the path params.yaml gives): a local
 file, or a URI (s3://, gs://, abfss://, dbfs:/) from which both are copied. Without
-``--model-uri`` the job scores with the champion of the registry at MLFLOW_TRACKING_URI;
+``--model-uri`` the job scores with the champion of the registry at ``--tracking-uri`` (else
+MLFLOW_TRACKING_URI);
 ``--model-uri`` may also name an MLflow model folder (a local path, s3://..., dbfs:/...).
 Arguments it does not know (Glue adds --JOB_NAME and others) are ignored.
 """
@@ -17,6 +19,7 @@ Arguments it does not know (Glue adds --JOB_NAME and others) are ignored.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True, help="Predictions folder: .csv or .parquet.")
     parser.add_argument("--params", required=True, help="The project's params.yaml (or a URI).")
     parser.add_argument("--model-uri", default=None, help="Model (default: the champion).")
+    parser.add_argument(
+        "--tracking-uri", default=None, help="MLflow server (default: MLFLOW_TRACKING_URI)."
+    )
     parser.add_argument("--overwrite", action="store_true", help="Replace existing outputs.")
     parser.add_argument(
         "--chunk-rows", type=int, default=100_000, help="Rows per Arrow batch in a Python worker."
@@ -73,6 +79,8 @@ def main(argv: list[str] | None = None, *, spark: object | None = None) -> int:
     from mlplate_runtime.models.spark_batch import predict_batch_spark, spark_session
 
     arguments, _ = _parser().parse_known_args(argv)
+    if arguments.tracking_uri:
+        os.environ["MLFLOW_TRACKING_URI"] = arguments.tracking_uri
     try:
         session = spark if spark is not None else spark_session(master=None)
         with tempfile.TemporaryDirectory() as folder:
