@@ -9,6 +9,7 @@ fail saying what to install, they are not skipped.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -16,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_batch import broken
 
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.models import batch, spark_batch
 from mlplate_runtime.models.loaded import LoadedModel
 from mlplate_runtime.models.tasks import task_for
+from test_batch import broken
 
 pytestmark = pytest.mark.xdist_group("spark")  # one SparkSession, one worker (--dist loadgroup)
 
@@ -90,7 +91,9 @@ def assert_same(local: pd.DataFrame, spark: pd.DataFrame, *, but: tuple[str, ...
 def parquet_input(sample, contract) -> tuple[pd.DataFrame, dict[int, str]]:
     """``sample`` with row 5 naming an unknown category and row 8 missing a required value."""
     frame = sample.copy()
-    categorical = [name for name in contract.features if contract.columns[name].type == "categorical"]
+    categorical = [
+        name for name in contract.features if contract.columns[name].type == "categorical"
+    ]
     required = [name for name in contract.features if not contract.columns[name].nullable]
     bad = {8: required[0]}
     frame[required[0]] = frame[required[0]].astype(object if required[0] in categorical else float)
@@ -121,7 +124,9 @@ def test_spark_answers_are_the_local_batchs_row_for_row(
 
     assert (ours.rows, ours.scored, ours.rejected) == (local.rows, local.scored, local.rejected)
     assert ours.rejected == len(bad)
-    assert ours.input_sha256 == local.input_sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert (
+        ours.input_sha256 == local.input_sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    )
     assert ours.model_version == local.model_version == "7"
     assert ours.unusual == local.unusual
     scored = read_output(ours.output)
@@ -169,7 +174,7 @@ def test_the_registrys_champion_scores_a_folder_of_parts_as_the_local_batch(
     frame.to_csv(whole, index=False)
     parts.mkdir()
     bounds = [0, 40, 120, 250, len(frame)]  # growing parts: Spark reads the largest first
-    for number, (start, end) in enumerate(zip(bounds, bounds[1:])):
+    for number, (start, end) in enumerate(itertools.pairwise(bounds)):
         frame.iloc[start:end].to_csv(parts / f"part-{number:05d}.csv", index=False)
     local = batch.predict_batch(settings, whole, tmp_path / "local.parquet")
     ours = spark_batch.predict_batch_spark(
@@ -244,9 +249,18 @@ def test_bad_spark_batches_are_refused_in_one_line_and_write_nothing(
 
     missing = re.escape(contract.features[0])
     refused(f"lacks the model inputs .*{missing}", *spark_run, "--output", str(output))
-    refused("does not exist", *spark_run[:4], "--input", str(tmp_path / "no.csv"), "--output", str(output))
+    refused(
+        "does not exist",
+        *spark_run[:4],
+        "--input",
+        str(tmp_path / "no.csv"),
+        "--output",
+        str(output),
+    )
     refused(r"must end in \.csv or \.parquet", *spark_run, "--output", str(tmp_path / "x.xlsx"))
-    refused("unknown engine 'dask'", "--engine", "dask", "--input", str(source), "--output", str(output))
+    refused(
+        "unknown engine 'dask'", "--engine", "dask", "--input", str(source), "--output", str(output)
+    )
     source.write_text(",".join(sample.columns) + "\n")
     refused("has no rows", *spark_run, "--output", str(output))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.csv"]  # nothing written
@@ -256,16 +270,27 @@ def test_bad_spark_batches_are_refused_in_one_line_and_write_nothing(
     output.write_text("yesterday's predictions")
     refused("exists; remove it or pass --overwrite", *spark_run, "--output", str(output))
     assert output.read_text() == "yesterday's predictions"
-    code, text = run_cli(module_settings, monkeypatch, *spark_run, "--output", str(output), "--overwrite")
+    code, text = run_cli(
+        module_settings, monkeypatch, *spark_run, "--output", str(output), "--overwrite"
+    )
     assert code == 0 and "scored 30 of 30 rows with model 7" in text, text
     assert len(read_output(output)) == 30
     assert sorted(p.name for p in output.parent.iterdir()) == ["predictions.parquet"]
 
     monkeypatch.setitem(sys.modules, "pyspark", None)  # not installed
-    refused(r"needs pyspark: add the runtime's spark extra .*mlplate-runtime\[serving,spark\]",
-            *spark_run, "--output", str(tmp_path / "a.parquet"))
+    refused(
+        r"needs pyspark: add the runtime's spark extra .*mlplate-runtime\[serving,spark\]",
+        *spark_run,
+        "--output",
+        str(tmp_path / "a.parquet"),
+    )
     monkeypatch.delitem(sys.modules, "pyspark")
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setattr(spark_batch.shutil, "which", lambda _name: None)  # no Java
-    refused("Spark needs Java 17 or later .*install a Java runtime", *spark_run, "--output", str(tmp_path / "a.parquet"))
+    refused(
+        "Spark needs Java 17 or later .*install a Java runtime",
+        *spark_run,
+        "--output",
+        str(tmp_path / "a.parquet"),
+    )
     assert not (tmp_path / "a.parquet").exists()

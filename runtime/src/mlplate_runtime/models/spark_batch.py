@@ -138,7 +138,9 @@ def spark_session(master: str | None = DEFAULT_MASTER) -> Any:
     try:
         session = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: pyspark's many error types
-        raise ProjectError(f"cannot start Spark ({master or 'spark-submit'}): {_first(error)}") from None
+        raise ProjectError(
+            f"cannot start Spark ({master or 'spark-submit'}): {_first(error)}"
+        ) from None
     if master and master.startswith("local"):
         session.sparkContext.setLogLevel("ERROR")  # a terminal shows the job's own lines
     return session
@@ -210,7 +212,9 @@ def rejected_location(output: str) -> str:
     """The rejected rows' folder beside OUTPUT: `x.rejected.csv` for `x.parquet` (or a URI)."""
     head, _, name = output.rstrip("/").rpartition("/")
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
-    return f"{head}/{stem}.rejected.csv" if head or output.startswith("/") else f"{stem}.rejected.csv"
+    return (
+        f"{head}/{stem}.rejected.csv" if head or output.startswith("/") else f"{stem}.rejected.csv"
+    )
 
 
 def _suffix(location: str) -> str:
@@ -242,7 +246,9 @@ def _read(spark: Any, source: str, fmt: str) -> Any:
     try:
         frame = reader.format(fmt).load(source)
     except Exception as error:  # AnalysisException and friends: not a table
-        raise ProjectError(f"INPUT {source} is not a readable {fmt} table: {_first(error)}") from None
+        raise ProjectError(
+            f"INPUT {source} is not a readable {fmt} table: {_first(error)}"
+        ) from None
     for name in frame.columns:
         if name in (FILE, BLOCK, KIND, UNUSUAL, NUMBER) or name.startswith(REJECTED):
             raise ProjectError(f"INPUT {source} has a column named {name!r}, a name mlplate uses")
@@ -276,9 +282,7 @@ def _positions(batch: Any, offsets: dict[tuple[str, int], int], seen: dict[Any, 
     dictionary = names.dictionary.to_pylist()
     positions = np.empty(batch.num_rows, dtype="int64")
     edges = np.flatnonzero((codes[1:] != codes[:-1]) | (starts[1:] != starts[:-1])) + 1
-    for begin, end in zip(
-        [0, *edges.tolist()], [*edges.tolist(), batch.num_rows], strict=True
-    ):
+    for begin, end in zip([0, *edges.tolist()], [*edges.tolist(), batch.num_rows], strict=True):
         key = (dictionary[codes[begin]], int(starts[begin]))
         first = offsets[key] + seen.get(key, 0)
         positions[begin:end] = np.arange(first, first + end - begin)
@@ -386,9 +390,7 @@ class _Scorer:
             inputs = inputs.drop_columns([NUMBER])
             chunk = _as_pandas(inputs, self.csv_input)
             chunk.index = pd.Index(positions)
-            scored, rejected, unusual = batch.score_chunk(
-                chunk, model, self.columns, self.metadata
-            )
+            scored, rejected, unusual = batch.score_chunk(chunk, model, self.columns, self.metadata)
             combined = self._combined_schema(inputs.schema)
             if len(scored):
                 frame = batch.neutralize_formulas(scored) if self.csv_output else scored
@@ -590,8 +592,7 @@ def predict_batch_spark(
     numbered = frame.mapInArrow(
         _Numberer(offsets),
         StructType(
-            [StructField(NUMBER, LongType())]
-            + [input_fields[name] for name in data_columns]
+            [StructField(NUMBER, LongType())] + [input_fields[name] for name in data_columns]
         ),
     )
     parallelism = spark.sparkContext.defaultParallelism
