@@ -277,20 +277,21 @@ def test_bad_spark_batches_are_refused_in_one_line_and_write_nothing(
     assert len(read_output(output)) == 30
     assert sorted(p.name for p in output.parent.iterdir()) == ["predictions.parquet"]
 
-    monkeypatch.setitem(sys.modules, "pyspark", None)  # not installed
-    refused(
-        r"needs pyspark: add the runtime's spark extra .*mlplate-runtime\[serving,spark\]",
-        *spark_run,
-        "--output",
-        str(tmp_path / "a.parquet"),
-    )
-    monkeypatch.delitem(sys.modules, "pyspark")
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    monkeypatch.setattr(spark_batch.shutil, "which", lambda _name: None)  # no Java
-    refused(
-        "Spark needs Java 17 or later .*install a Java runtime",
-        *spark_run,
-        "--output",
-        str(tmp_path / "a.parquet"),
-    )
+    with monkeypatch.context() as patch:
+        patch.delenv("JAVA_HOME", raising=False)
+        patch.setattr(spark_batch.shutil, "which", lambda _name: None)  # no Java
+        refused(
+            "Spark needs Java 17 or later .*install a Java runtime",
+            *spark_run,
+            "--output",
+            str(tmp_path / "a.parquet"),
+        )
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "pyspark", None)  # not installed
+        refused(
+            r"needs pyspark: add the runtime's spark extra .*mlplate-runtime\[serving,spark\]",
+            *spark_run,
+            "--output",
+            str(tmp_path / "a.parquet"),
+        )
     assert not (tmp_path / "a.parquet").exists()

@@ -14,7 +14,8 @@ What makes the answers equal, not just similar:
   batch reads them.
 * ``row`` is the record's position in the input from 1: per file split, Spark counts the rows,
   the driver turns the counts into offsets (splits in file order, files in path order) and each
-  split numbers its rows from its offset. For one file it is the local batch's ``row``.
+  split numbers its rows from its offset (see _numbered). For one file it is the local
+  batch's ``row``.
 * ``model_version``, ``input_sha256`` and ``scored_at`` are set once on the driver. The hash of one
   file is its SHA-256 (the local batch's for the same bytes); the hash of a folder is the SHA-256
   of its manifest: one ``name<TAB>bytes<TAB>sha256`` line per data file, in path order (the
@@ -43,7 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mlplate_runtime.config import Settings
@@ -86,7 +86,7 @@ CSV_GAPS = (
 ATOMIC_RENAME_SCHEMES = ("file",)  # written beside, renamed on success; others: the committer
 # Internal columns of the scored table (never in an output).
 KIND, FILE, BLOCK, UNUSUAL = "_mlplate_kind", "_mlplate_file", "_mlplate_block", "_mlplate_unusual"
-NUMBER = "_mlplate_row"  # the row number, before the scoring
+NUMBER, ID, BASE = "_mlplate_row", "_mlplate_id", "_mlplate_base"  # numbering the rows
 REJECTED = "_mlplate_rejected_"  # prefix of the rejected rows' columns
 SCORED_KIND, REJECTED_KIND, UNUSUAL_KIND = "s", "r", "u"
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -250,7 +250,7 @@ def _read(spark: Any, source: str, fmt: str) -> Any:
             f"INPUT {source} is not a readable {fmt} table: {_first(error)}"
         ) from None
     for name in frame.columns:
-        if name in (FILE, BLOCK, KIND, UNUSUAL, NUMBER) or name.startswith(REJECTED):
+        if name in (FILE, BLOCK, KIND, UNUSUAL, NUMBER, ID, BASE) or name.startswith(REJECTED):
             raise ProjectError(f"INPUT {source} has a column named {name!r}, a name mlplate uses")
     return frame.select(
         "*",
@@ -259,35 +259,43 @@ def _read(spark: Any, source: str, fmt: str) -> Any:
     )
 
 
-def _offsets(frame: Any) -> tuple[dict[tuple[str, int], int], int]:
-    """Rows before each file split (splits in file order, files in path order), and the total."""
-    counts = sorted(
-        (str(row[FILE]), int(row[BLOCK]), int(row["count"]))
-        for row in frame.groupBy(FILE, BLOCK).count().collect()
+def _numbered(spark: Any, frame: Any) -> tuple[Any, int]:
+    """The input with each row's position from 1 (NUMBER) and the number of rows.
+
+    Within a partition Spark's monotonically_increasing_id counts up, and the rows of one file
+    split are consecutive in file order. A first job counts each split's rows and finds its
+    first id; the driver orders the splits (by file path, then start in the file) into offsets;
+    then each row's number is its split's offset plus its distance from the split's first id.
+    The numbering runs in the JVM (a broadcast join with one row per split).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    frame = frame.withColumn(ID, F.monotonically_increasing_id())
+    splits = sorted(
+        (str(row[FILE]), int(row[BLOCK]), int(row["rows"]), int(row["first"]))
+        for row in frame.groupBy(FILE, BLOCK)
+        .agg(F.count(F.lit(1)).alias("rows"), F.min(ID).alias("first"))
+        .collect()
     )
-    offsets, total = {}, 0
-    for name, start, count in counts:
-        offsets[(name, start)] = total
-        total += count
-    return offsets, total
-
-
-def _positions(batch: Any, offsets: dict[tuple[str, int], int], seen: dict[Any, int]) -> np.ndarray:
-    """Each row's position in the input from 0: rows of one split are consecutive, in order."""
-    import pyarrow.compute as pc
-
-    names = pc.dictionary_encode(batch.column(FILE))
-    codes = names.indices.to_numpy(zero_copy_only=False)
-    starts = batch.column(BLOCK).to_numpy(zero_copy_only=False)
-    dictionary = names.dictionary.to_pylist()
-    positions = np.empty(batch.num_rows, dtype="int64")
-    edges = np.flatnonzero((codes[1:] != codes[:-1]) | (starts[1:] != starts[:-1])) + 1
-    for begin, end in zip([0, *edges.tolist()], [*edges.tolist(), batch.num_rows], strict=True):
-        key = (dictionary[codes[begin]], int(starts[begin]))
-        first = offsets[key] + seen.get(key, 0)
-        positions[begin:end] = np.arange(first, first + end - begin)
-        seen[key] = seen.get(key, 0) + end - begin
-    return positions
+    bases, total = [], 0
+    for name, start, rows, first in splits:
+        bases.append((name, start, total - first + 1))
+        total += rows
+    schema = StructType(
+        [
+            StructField(FILE, StringType()),
+            StructField(BLOCK, LongType()),
+            StructField(BASE, LongType()),
+        ]
+    )
+    keys = spark.createDataFrame(bases, schema)
+    numbered = (
+        frame.join(F.broadcast(keys), [FILE, BLOCK])
+        .withColumn(NUMBER, F.col(ID) + F.col(BASE))
+        .drop(FILE, BLOCK, ID, BASE)
+    )
+    return numbered.select(NUMBER, *[c for c in numbered.columns if c != NUMBER]), total
 
 
 def _as_pandas(table: Any, csv: bool) -> pd.DataFrame:
@@ -339,24 +347,6 @@ def _scored_schema(model: LoadedModel, columns: list[str], csv: bool) -> Any:
     return pa.schema(
         [pa.field(name, _plain_type(kind.type)) for name, kind in zip(names, schema, strict=True)]
     )
-
-
-class _Numberer:
-    """Each row's position in the input from 1, from its file split's offset (see _offsets)."""
-
-    def __init__(self, offsets: dict[tuple[str, int], int]) -> None:
-        self.offsets = offsets
-
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
-        seen: dict[Any, int] = {}
-        for data in batches:
-            if not data.num_rows:
-                continue
-            positions = _positions(data, self.offsets, seen)
-            table = pa.Table.from_batches([data]).drop_columns([FILE, BLOCK])
-            yield from table.add_column(0, NUMBER, pa.array(positions + 1)).to_batches()
 
 
 class _Scorer:
@@ -565,7 +555,7 @@ def predict_batch_spark(
     frame = _read(spark, source, fmt)
     data_columns = [name for name in frame.columns if name not in (FILE, BLOCK)]
     columns = batch._input_columns(pd.DataFrame(columns=data_columns), model.contract, source)
-    offsets, total = _offsets(frame)
+    numbered, total = _numbered(spark, frame)
     if total == 0:
         raise ProjectError(f"INPUT {source} has no rows")
     metadata = {
@@ -589,15 +579,9 @@ def predict_batch_spark(
         shipped = spark.sparkContext.broadcast(model)  # once per executor, not per task
     except Exception:  # Spark Connect has no SparkContext: the model travels with the function
         shipped = model
-    numbered = frame.mapInArrow(
-        _Numberer(offsets),
-        StructType(
-            [StructField(NUMBER, LongType())] + [input_fields[name] for name in data_columns]
-        ),
-    )
     parallelism = spark.sparkContext.defaultParallelism
     if frame.rdd.getNumPartitions() < parallelism:  # e.g. one CSV file: spread the scoring
-        numbered = numbered.repartitionByRange(parallelism, NUMBER)
+        numbered = numbered.repartition(parallelism, NUMBER)
     scorer = _Scorer(shipped, columns, metadata, fmt == "csv", csv_output, scored_schema)
     scored = numbered.mapInArrow(scorer, combined).persist(StorageLevel.MEMORY_AND_DISK)
     destinations: list[_Destination] = []
