@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlplate_runtime.config import Settings
@@ -113,6 +114,8 @@ def require_spark() -> None:
         import pyspark  # noqa: F401
     except ImportError:
         raise ProjectError(INSTALL_PYSPARK) from None
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: the JVM runs already
+        return
     java_home = os.environ.get("JAVA_HOME")
     if not (java_home and Path(java_home, "bin", "java").exists()) and not shutil.which("java"):
         raise ProjectError(INSTALL_JAVA)
@@ -325,6 +328,37 @@ def _plain_type(kind: Any) -> Any:
     return kind
 
 
+def _csv_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as the local batch writes it to CSV: formulas neutralized, booleans as True and
+    False, times as pandas writes them (Spark would write true, false and its own time format)."""
+    converted = frame
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            text = values.astype(str).astype(object).where(values.notna(), None)
+        elif pd.api.types.is_bool_dtype(values.dtype) or (
+            values.dtype == object
+            and values.map(lambda cell: isinstance(cell, (bool, np.bool_))).any()
+        ):
+            text = values.map(
+                lambda cell: str(bool(cell)) if isinstance(cell, (bool, np.bool_)) else None,
+                na_action="ignore",
+            ).astype(object)
+        else:
+            continue
+        if converted is frame:
+            converted = frame.copy()
+        converted[name] = text
+    return batch.neutralize_formulas(converted)
+
+
+def _csv_type(kind: Any) -> Any:
+    """The Arrow type of a column written to CSV by _csv_text (booleans become text)."""
+    import pyarrow as pa
+
+    return pa.string() if pa.types.is_boolean(kind) or pa.types.is_timestamp(kind) else kind
+
+
 def csv_header(names: list[str]) -> list[str]:
     """Column names as neutralize_formulas writes them in a CSV header."""
     return [f"'{name}" if name.startswith(batch.FORMULA_STARTS) else name for name in names]
@@ -343,10 +377,14 @@ def _scored_schema(model: LoadedModel, columns: list[str], csv: bool) -> Any:
     if not len(scored):
         raise ProjectError("the model scores no row made from the data contract; check the model")
     schema = pa.Schema.from_pandas(scored, preserve_index=False)
-    names = csv_header(schema.names) if csv else schema.names
-    return pa.schema(
-        [pa.field(name, _plain_type(kind.type)) for name, kind in zip(names, schema, strict=True)]
-    )
+    if csv:
+        return pa.schema(
+            [
+                pa.field(name, _csv_type(_plain_type(kind.type)))
+                for name, kind in zip(csv_header(schema.names), schema, strict=True)
+            ]
+        )
+    return pa.schema([pa.field(kind.name, _plain_type(kind.type)) for kind in schema])
 
 
 class _Scorer:
@@ -383,11 +421,11 @@ class _Scorer:
             scored, rejected, unusual = batch.score_chunk(chunk, model, self.columns, self.metadata)
             combined = self._combined_schema(inputs.schema)
             if len(scored):
-                frame = batch.neutralize_formulas(scored) if self.csv_output else scored
+                frame = _csv_text(scored) if self.csv_output else scored
                 table = pa.Table.from_pandas(frame, schema=self.scored_schema, preserve_index=False)
                 yield from _tagged(SCORED_KIND, table, combined).to_batches()
             if len(rejected):
-                frame = batch.neutralize_formulas(rejected)
+                frame = _csv_text(rejected)
                 frame.columns = [
                     REJECTED + name for name in (batch.ROW, *inputs.column_names, batch.PROBLEMS)
                 ]
@@ -406,7 +444,7 @@ class _Scorer:
             [pa.field(KIND, pa.string())]
             + list(self.scored_schema)
             + [pa.field(REJECTED + batch.ROW, pa.int64())]
-            + [pa.field(REJECTED + item.name, item.type) for item in inputs]
+            + [pa.field(REJECTED + item.name, _csv_type(item.type)) for item in inputs]
             + [pa.field(REJECTED + batch.PROBLEMS, pa.string()), pa.field(UNUSUAL, pa.string())]
         )
 
@@ -491,7 +529,7 @@ class _Destination:
 
     def write(self, frame: Any, fmt: str) -> None:
         writer = frame.write.format(fmt)
-        if fmt == "csv":
+        if fmt == "csv":  # quotes doubled inside quoted values, as pandas writes them
             writer = writer.options(header=True, escape='"', encoding="UTF-8")
         if self.partial is not None:
             writer.mode("errorifexists").save(self.partial.as_uri())
@@ -539,8 +577,17 @@ def predict_batch_spark(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
+    from pyspark.sql.types import (
+        BooleanType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampNTZType,
+        TimestampType,
+    )
 
+    TEXT_IN_CSV = (BooleanType, TimestampType, TimestampNTZType)  # see _csv_text
     files = _Files(spark)
     source, output = str(source), str(output)
     _check_paths(files, source, output, overwrite=overwrite)
@@ -552,6 +599,8 @@ def predict_batch_spark(
     started = time.perf_counter()
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # Arrow times as the local batch's
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_rows))
+    # Parquet times as the local batch writes them (UTC instants, microseconds), not INT96.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     frame = _read(spark, source, fmt)
     data_columns = [name for name in frame.columns if name not in (FILE, BLOCK)]
     columns = batch._input_columns(pd.DataFrame(columns=data_columns), model.contract, source)
@@ -571,7 +620,15 @@ def predict_batch_spark(
         [StructField(KIND, StringType())]
         + [StructField(item.name, item.dataType) for item in scored_fields]
         + [StructField(REJECTED + batch.ROW, LongType())]
-        + [StructField(REJECTED + name, input_fields[name].dataType) for name in data_columns]
+        + [
+            StructField(
+                REJECTED + name,
+                StringType()
+                if isinstance(input_fields[name].dataType, TEXT_IN_CSV)
+                else input_fields[name].dataType,
+            )
+            for name in data_columns
+        ]
         + [StructField(REJECTED + batch.PROBLEMS, StringType()), StructField(UNUSUAL, StringType())]
     )
     shipped: Any = model
