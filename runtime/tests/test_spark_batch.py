@@ -141,6 +141,53 @@ def test_spark_answers_are_the_local_batchs_row_for_row(
         assert problem.startswith(f"{bad[position]}: ")
 
 
+def test_times_and_booleans_come_out_as_the_local_batch_writes_them(
+    module_settings, sample, tmp_path, spark, monkeypatch
+):
+    """A contract with a datetime and a boolean feature; Parquet inputs with naive and UTC times."""
+    from mlplate_runtime.data.contract import Contract
+    from mlplate_runtime.features.build import add_features, feature_matrix
+    from mlplate_runtime.models.train import fit_model
+
+    raw = module_settings.contract.model_dump(mode="json", exclude_none=True)
+    raw["columns"]["signed_up"] = {"type": "datetime"}
+    raw["columns"]["paperless"] = {"type": "boolean", "nullable": True}
+    contract = Contract.model_validate(raw)
+    settings = module_settings.model_copy(update={"contract": contract})
+    frame = sample.copy()
+    days = np.arange(len(frame)) % 700
+    frame["signed_up"] = (np.datetime64("2024-01-01") + days).astype(str)
+    frame["paperless"] = np.arange(len(frame)) % 3 == 0
+    featured = add_features(frame, contract)
+    labels = task_for(settings).labels(featured[contract.target])
+    fitted = fit_model(settings, feature_matrix(featured, contract), labels)
+    model = LoadedModel("champion", "models:/t@champion", fitted, contract, task_for(settings))
+    model.version = "3"
+    monkeypatch.setattr(batch, "load_model", lambda *_args, **_kwargs: model)
+
+    text = frame.astype(object)
+    text.loc[3, "paperless"] = "maybe"  # not a boolean: rejected
+    text.to_csv(tmp_path / "text.csv", index=False)
+    naive = frame.assign(signed_up=pd.to_datetime(frame["signed_up"]))
+    naive.loc[5, "signed_up"] = pd.NaT  # a missing time: rejected
+    naive.to_parquet(tmp_path / "naive.parquet", index=False, row_group_size=100)
+    utc = naive.assign(signed_up=naive["signed_up"].dt.tz_localize("UTC"))
+    utc.to_parquet(tmp_path / "utc.parquet", index=False)
+    for name, suffix in (
+        ("text.csv", ".csv"),
+        ("naive.parquet", ".csv"),
+        ("utc.parquet", ".parquet"),
+    ):
+        source = tmp_path / name
+        local = batch.predict_batch(settings, source, tmp_path / f"local-{name}{suffix}")
+        ours = spark_batch.predict_batch_spark(
+            settings, str(source), str(tmp_path / f"spark-{name}{suffix}"), spark=spark
+        )
+        assert ours.rejected == local.rejected == 1, name
+        assert_same(read_output(local.output), read_output(ours.output))
+        assert_same(read_output(local.rejected_path), read_output(ours.rejected_path))
+
+
 def register_champion(settings, model) -> str:
     """Log ``model`` in the session's MLflow store, register it and make it champion."""
     import mlflow.sklearn
