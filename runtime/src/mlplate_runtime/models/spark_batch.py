@@ -25,8 +25,10 @@ Outputs are folders of part files (Spark writes in parallel): OUTPUT (.csv or .p
 rejected rows with the reasons beside it (``x.rejected.csv``), one schema each. On a local disk
 both are written beside their targets and renamed into place when the job succeeds; on object
 stores (S3, GCS, ADLS, DBFS) and HDFS Spark's output committer writes them and ``_SUCCESS`` marks
-a finished output (a failed job leaves no ``_SUCCESS``). CSV outputs keep the local batch's
-neutralization of spreadsheet formulas.
+a finished output (a failed job leaves no ``_SUCCESS``). Parquet outputs hold the local batch's
+types (times as UTC instants in microseconds); CSV outputs keep the local batch's neutralization
+of spreadsheet formulas and write times and booleans as pandas does (numbers are Spark's text
+of the same double: ``1.0E-5`` for pandas' ``1e-05``).
 """
 
 from __future__ import annotations
