@@ -267,7 +267,10 @@ def test_the_spark_submit_job_scores_with_a_packaged_model_folder(
     assert len(read_output(output)) == 50 and not (tmp_path / "predictions.rejected.csv").exists()
     assert main(argv, spark=spark) == 1  # it exists now
     assert "exists; remove it or pass --overwrite" in capsys.readouterr().err
+    argv[argv.index("--params") + 1] = (PROJECT_ROOT / "params.yaml").as_uri()  # copied
     assert main([*argv, "--overwrite"], spark=spark) == 0
+    assert main([*argv[:-4], "--params", "file:///no/params.yaml"], spark=spark) == 1
+    assert capsys.readouterr().err.startswith("error: --params file:///no/params.yaml does not")
 
 
 def run_cli(module_settings, monkeypatch, *arguments):

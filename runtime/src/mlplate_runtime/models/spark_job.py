@@ -52,8 +52,8 @@ def _local_params(spark: object, params: str, folder: Path) -> Path:
     """params.yaml and its data contract on the driver's disk (copied when ``params`` is a URI)."""
     from mlplate_runtime.models.spark_batch import _Files, is_uri
 
-    if not is_uri(params) or params.startswith("file:"):
-        return Path(params.removeprefix("file:"))
+    if not is_uri(params):
+        return Path(params)
     files = _Files(spark)
     if not files.exists(params):
         raise ProjectError(f"--params {params} does not exist")
