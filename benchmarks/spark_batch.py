@@ -104,7 +104,7 @@ def main() -> None:
     for master in ("local[1]", "local[2]"):
         session = spark_batch.spark_session(master)
         session.conf.set("spark.sql.shuffle.partitions", "2")
-        tag = master.strip("local[]")
+        tag = master.removeprefix("local[").removesuffix("]")
         spark_batch.predict_batch_spark(
             settings, str(warmup), str(folder / f"warmup-{tag}.parquet"), spark=session
         )
