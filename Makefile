@@ -3,7 +3,7 @@
 # .ci/tools), then runs the generator's and template's tests and the runtime's tests.
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
-RUNTIME_EXTRAS := serving,s3,kubeflow,feast,azureml,sagemaker,test
+RUNTIME_EXTRAS := serving,s3,kubeflow,feast,azureml,sagemaker,spark,test
 export MLFLOW_DISABLE_TELEMETRY := true
 export UV_PYTHON_DOWNLOADS := never
 
@@ -38,7 +38,8 @@ TASK_MODULES := test_pipeline test_serving test_record_inputs test_batch test_mo
 	test_compare_models test_store test_report
 
 .PHONY: test-runtime
+# The Spark tests (test_spark_batch, in the first run only) share one SparkSession on one worker.
 test-runtime:  ## The runtime's tests against the classification and the regression project
-	cd runtime && .venv/bin/pytest -n 2 -p no:cacheprovider
+	cd runtime && .venv/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider
 	cd runtime && MLPLATE_TEST_PROJECT=regression .venv/bin/pytest -n 2 -p no:cacheprovider \
 	  $(foreach module,$(TASK_MODULES),tests/$(module).py)

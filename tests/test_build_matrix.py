@@ -172,6 +172,11 @@ def build_and_run(tmp_path, environments: SharedEnvironments, answers: dict) -> 
         )  # fmt: skip
         assert report.returncode != 0  # no such branch: one error, after the pipeline ran
         assert "Traceback" not in report.stderr
+        scoring = run(
+            "make", "predict-batch", "INPUT=in.csv", "OUTPUT=out.csv", cwd=project, check=False,
+            ENGINE="$(shell touch pwned-engine) `touch pwned-engine`", **env,
+        )  # fmt: skip
+        assert scoring.returncode != 0 and "error: unknown engine" in scoring.stderr
         assert not list(tmp_path.parent.rglob("pwned*"))
     run_what_the_answers_add(project, answers, env)
 

@@ -316,6 +316,8 @@ def test_docs_build_offline_and_render_the_model_card_in_a_browser(golden, tmp_p
         text = page.read_text()
         assert not EXTERNAL_ASSET.search(text), f"{page} loads an external asset"
         assert "fonts.googleapis" not in text
+    spark = (site / "spark-batch" / "index.html").read_text()  # in the nav, linked from index
+    assert "spark_job" in spark and 'href="spark-batch/"' in (site / "index.html").read_text()
     index = chromium_dom((site / "index.html").as_uri(), tmp_path / "chrome1")
     assert "Quickstart" in index
     card = chromium_dom((site / "model-card" / "index.html").as_uri(), tmp_path / "chrome2")

@@ -107,10 +107,12 @@ alert: venv  ## Send EVENT (and MESSAGE) to the chat webhook in ALERT_WEBHOOK_UR
 	$(PKG) alert
 
 .PHONY: predict-batch
-# INPUT and OUTPUT reach the command through the environment, never through the shell.
+# INPUT, OUTPUT and ENGINE reach the command through the environment, never through the shell
+# (as MODEL_URI and SPARK_MASTER, read from it by the command).
 predict-batch: export BATCH_INPUT ?= $(value INPUT)
 predict-batch: export BATCH_OUTPUT ?= $(value OUTPUT)
-predict-batch: venv  ## Score a file with the champion: INPUT=in.csv OUTPUT=out.parquet [MODEL_URI=] [OVERWRITE=1]
+predict-batch: export BATCH_ENGINE ?= $(value ENGINE)
+predict-batch: venv  ## Score a file with the champion: INPUT=in.csv OUTPUT=out.parquet [MODEL_URI=] [OVERWRITE=1] [ENGINE=spark]
 	@if [ -z "$$BATCH_INPUT" ] || [ -z "$$BATCH_OUTPUT" ]; then \
 	  echo "error: give the files: make predict-batch INPUT=path/to/records.csv OUTPUT=path/to/predictions.parquet" >&2; exit 1; fi
 	$(PKG) predict-batch $(if $(OVERWRITE),--overwrite)

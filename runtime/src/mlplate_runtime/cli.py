@@ -374,30 +374,64 @@ def comment_mr(
 @stage
 def predict_batch(
     source: Annotated[
-        Path, typer.Option("--input", envvar="BATCH_INPUT", help="CSV or Parquet file to score.")
+        str,
+        typer.Option(
+            "--input",
+            envvar="BATCH_INPUT",
+            help="CSV or Parquet file to score (Spark: also a folder of parts, or a URI).",
+        ),
     ],
     output: Annotated[
-        Path,
-        typer.Option(envvar="BATCH_OUTPUT", help="Predictions to write (.csv or .parquet)."),
+        str,
+        typer.Option(
+            envvar="BATCH_OUTPUT",
+            help="Predictions to write (.csv or .parquet; Spark writes a folder of parts).",
+        ),
     ],
     model_uri: Annotated[
         str | None, typer.Option(envvar="MODEL_URI", help="Model to use (default: champion).")
     ] = None,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows held in memory at once.")] = 100_000,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing OUTPUT.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option(envvar="BATCH_ENGINE", help="local (pandas, in chunks) or spark."),
+    ] = "local",
+    spark_master: Annotated[
+        str,
+        typer.Option(envvar="SPARK_MASTER", help="Spark's master with --engine spark."),
+    ] = "local[*]",
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
     """Score a file with the champion in chunks; rows breaking the contract go to a side file."""
-    from mlplate_runtime.models.batch import predict_batch as run
+    engine = (engine or "local").strip().lower()
+    if engine not in ("local", "spark"):
+        raise ProjectError(f"unknown engine {engine!r}: ENGINE is local or spark")
+    settings = _settings(params)
+    result: Any
+    if engine == "spark":
+        from mlplate_runtime.models.spark_batch import predict_batch_spark, spark_session
 
-    result = run(
-        _settings(params),
-        source,
-        output,
-        model_uri=model_uri,
-        chunk_rows=chunk_rows,
-        overwrite=overwrite,
-    )
+        result = predict_batch_spark(
+            settings,
+            source,
+            output,
+            spark=spark_session(spark_master or "local[*]"),
+            model_uri=model_uri,
+            overwrite=overwrite,
+            chunk_rows=chunk_rows,
+        )
+    else:
+        from mlplate_runtime.models.batch import predict_batch as run
+
+        result = run(
+            settings,
+            Path(source),
+            Path(output),
+            model_uri=model_uri,
+            chunk_rows=chunk_rows,
+            overwrite=overwrite,
+        )
     typer.echo(
         f"scored {result.scored:,} of {result.rows:,} rows with model {result.model_version} "
         f"in {result.seconds:.1f} s ({result.rows / max(result.seconds, 1e-9):,.0f} rows/s): "

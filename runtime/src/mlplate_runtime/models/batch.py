@@ -208,10 +208,15 @@ def _scored_frame(
     return pd.DataFrame(out)
 
 
-def _score_chunk(
+def score_chunk(
     chunk: pd.DataFrame, model: LoadedModel, columns: list[str], metadata: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """(scored rows, rejected rows with their problems, unusual values per column) of a chunk."""
+    """(scored rows, rejected rows with their problems, unusual values per column) of a chunk.
+
+    The chunk's index is each record's position in the input from 0 (its ROW is one more).
+    Batch scoring on Spark (models.spark_batch) scores its partitions through this function
+    too, so both engines give the same answers.
+    """
     problems = row_problems(chunk, model.contract, columns)
     valid = (problems == "").to_numpy()
     classes = len(model.contract.classes)
@@ -230,6 +235,9 @@ def _score_chunk(
     rejected.insert(0, ROW, rejected.index + 1)
     rejected[PROBLEMS] = problems[~valid]
     return scored, rejected, unusual_counts(chunk[valid], model.contract)
+
+
+_score_chunk = score_chunk  # its name before the Spark engine used it
 
 
 def _check_paths(source: Path, output: Path, *, overwrite: bool) -> None:
@@ -288,7 +296,7 @@ def predict_batch(
             for number, (chunk, fraction) in enumerate(chunks):
                 if number == 0:
                     columns = _input_columns(chunk, contract, source)
-                good, bad, found = _score_chunk(chunk, model, columns, metadata)
+                good, bad, found = score_chunk(chunk, model, columns, metadata)
                 for name, count in found.items():
                     unusual[name] = unusual.get(name, 0) + count
                 writer.submit(scored.write, good)
@@ -330,7 +338,7 @@ def predict_batch(
     )
 
 
-def _input_columns(chunk: pd.DataFrame, contract: Contract, source: Path) -> list[str]:
+def _input_columns(chunk: pd.DataFrame, contract: Contract, source: Path | str) -> list[str]:
     """The contract's columns the input has (checked and copied); every feature must be there."""
     missing = [name for name in contract.features if name not in chunk.columns]
     if missing:
