@@ -248,6 +248,8 @@ def _read(spark: Any, source: str, fmt: str) -> Any:
         reader = reader.options(
             header=True, inferSchema=False, multiLine=True, escape='"', encoding="UTF-8"
         )
+    if fmt == "parquet":  # pandas 2 writes times in nanoseconds: read as numbers, see below
+        spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     try:
         frame = reader.format(fmt).load(source)
     except Exception as error:  # AnalysisException and friends: not a table
@@ -262,6 +264,26 @@ def _read(spark: Any, source: str, fmt: str) -> Any:
         F.col("_metadata.file_path").alias(FILE),
         F.col("_metadata.file_block_start").alias(BLOCK),
     )
+
+
+def _nanosecond_times(frame: Any, contract: Any) -> Any:
+    """The contract's datetime columns that Spark read as numbers (Parquet times in
+    nanoseconds, which pandas 2 writes and Spark reads only as counts) as Spark times, to the
+    microsecond. A column with a `format` keeps its numbers: 20240131 is a date only with one."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType
+
+    for column in frame.schema.fields:
+        spec = contract.columns.get(column.name)
+        if (
+            spec is not None
+            and spec.type == "datetime"
+            and spec.format is None
+            and isinstance(column.dataType, LongType)
+        ):
+            micros = F.expr(f"{_quoted(column.name)} div 1000")
+            frame = frame.withColumn(column.name, F.timestamp_micros(micros))
+    return frame
 
 
 def _numbered(spark: Any, frame: Any) -> tuple[Any, int]:
@@ -604,6 +626,7 @@ def predict_batch_spark(
     # Parquet times as the local batch writes them (UTC instants, microseconds), not INT96.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     frame = _read(spark, source, fmt)
+    frame = _nanosecond_times(frame, model.contract)  # CSV columns are text: unchanged
     data_columns = [name for name in frame.columns if name not in (FILE, BLOCK)]
     columns = batch._input_columns(pd.DataFrame(columns=data_columns), model.contract, source)
     numbered, total = _numbered(spark, frame)
