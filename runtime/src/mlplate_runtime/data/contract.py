@@ -322,20 +322,28 @@ class Failure:
 def _numeric_failures(
     name: str, spec: ColumnSpec, values: pd.Series, missing: pd.Series
 ) -> list[Failure]:
-    numbers = as_numbers(values)
-    infinite = pd.Series(np.isinf(numbers), index=values.index)
-    finite = numbers.where(~infinite)
-    found = [
-        (f"expected {spec.type} values, found text", numbers.isna() & ~missing),
-        ("infinite values", infinite),
+    numbers = as_numbers(values).to_numpy(dtype="float64")
+    infinite = np.isinf(numbers)
+    finite = np.where(infinite, np.nan, numbers)
+    with np.errstate(invalid="ignore"):  # NaN compares False, as pandas compares it
+        found = [
+            (
+                f"expected {spec.type} values, found text",
+                np.isnan(numbers) & ~missing.to_numpy(dtype=bool),
+            ),
+            ("infinite values", infinite),
+        ]
+        if spec.type == "integer":
+            found.append(("expected whole numbers", ~np.isnan(finite) & (finite % 1 != 0)))
+        if spec.min is not None:
+            found.append((f"values below {spec.min:g}", finite < spec.min))
+        if spec.max is not None:
+            found.append((f"values above {spec.max:g}", finite > spec.max))
+    return [
+        Failure(name, reason, pd.Series(rows, index=values.index))
+        for reason, rows in found
+        if rows.any()
     ]
-    if spec.type == "integer":
-        found.append(("expected whole numbers", finite.notna() & (finite % 1 != 0)))
-    if spec.min is not None:
-        found.append((f"values below {spec.min:g}", finite < spec.min))
-    if spec.max is not None:
-        found.append((f"values above {spec.max:g}", finite > spec.max))
-    return [Failure(name, reason, rows) for reason, rows in found if rows.any()]
 
 
 def _category_failures(

@@ -45,6 +45,32 @@ def float_text(values: pa.Array) -> pa.Array:
     return text
 
 
+# A number written as Python writes it: no sign but '-', no leading zero, a fraction that ends
+# in a non-zero digit, at least 1e-4 (0.0001); with at most 15 characters it has at most 15
+# significant digits, which a float64 keeps exactly (so its repr is this text).
+PYTHON_NUMBER = r"^-?([1-9][0-9]*(\.[0-9]*[1-9])?|0(\.0{0,3}[1-9]([0-9]*[1-9])?)?)$"
+MAX_PLAIN_CHARS = 15
+
+
+def number_text(text: pa.Array) -> pa.Array:
+    """Numbers read as text, as pandas writes them once parsed as float64 (gaps stay null):
+    text already in Python's notation is kept (``.0`` added to a whole number), the rest is
+    parsed and formatted."""
+    lengths = pc.fill_null(pc.binary_length(text), MAX_PLAIN_CHARS + 1)
+    plain = _flags(pc.match_substring_regex(text, PYTHON_NUMBER)) & (
+        lengths.to_numpy(zero_copy_only=False) <= MAX_PLAIN_CHARS
+    )
+    whole = plain & ~_flags(pc.match_substring(text, "."))
+    if whole.any():
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    other = ~plain & ~text.is_null().to_numpy(zero_copy_only=False)
+    if other.any():
+        positions = pa.array(np.flatnonzero(other))
+        written = float_text(pc.cast(pc.take(text, positions), pa.float64()))
+        text = pc.replace_with_mask(text, pa.array(other), written)
+    return text
+
+
 def _flags(found: Any) -> np.ndarray:
     """A boolean Arrow array as numpy (null: False)."""
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -78,6 +104,10 @@ def time_digits(ticks: np.ndarray, unit: str) -> np.ndarray:
     return digits
 
 
+def needs_quotes(text: str) -> bool:
+    return any(mark in text for mark in ',"\n')
+
+
 def quoted(text: pa.Array) -> pa.Array:
     """Text fields, quoted (quotes doubled) where they hold a comma, a quote or a line break."""
     needs = pc.match_substring_regex(text, NEEDS_QUOTES)
@@ -92,14 +122,22 @@ def header_line(names: list[str]) -> bytes:
     return (",".join(quoted(pa.array(names, type=pa.string())).to_pylist()) + "\n").encode()
 
 
-def write_lines(handle: IO[bytes], columns: list[Any]) -> None:
-    """Write rows made of the given text columns (a null is an empty field)."""
-    if not columns or len(columns[0]) == 0:
+def csv_lines(columns: list[Any]) -> pa.Array:
+    """Rows made of the given text columns (a null is an empty field), each ending in a line
+    break, as one string array."""
+    last = pc.binary_join_element_wise(
+        columns[-1], "", "\n", null_handling="replace", null_replacement=""
+    )
+    lines = pc.binary_join_element_wise(
+        *columns[:-1], last, ",", null_handling="replace", null_replacement=""
+    )
+    return lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+
+
+def write_lines(handle: IO[bytes], lines: pa.Array) -> None:
+    """Write the text of ``csv_lines`` (no copy)."""
+    if len(lines) == 0:
         return
-    lines = pc.binary_join_element_wise(*columns, ",", null_handling="replace", null_replacement="")
-    lines = pc.binary_join_element_wise(lines, "", "\n")
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
         lines.offset : lines.offset + len(lines) + 1
     ]

@@ -167,15 +167,25 @@ MISSING_TEXT = (
     *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
     *("1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
 )
-MAX_BLOCK_BYTES = 64 << 20
+MAX_BLOCK_BYTES = 1 << 20
 
 
 def _block_bytes(path: Path, rows: int) -> int:
-    """Bytes of about ``rows`` rows, from the lines of the file's first 64 KB."""
+    """Bytes of about ``rows`` rows (from the lines of the file's first 64 KB), at most 1 MB:
+    pyarrow parses small blocks faster; they are joined into chunks of ``rows`` rows."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
     return int(min(max(rows * per_row, SNIFF_BYTES), MAX_BLOCK_BYTES))
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (only then can a value hold a line
+    break, which pyarrow's faster parsing mode cannot read)."""
+    import mmap
+
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0
 
 
 def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
@@ -187,7 +197,7 @@ def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.
     size = max(path.stat().st_size, 1)
     options = {
         "read_options": pa_csv.ReadOptions(block_size=_block_bytes(path, rows), use_threads=False),
-        "parse_options": pa_csv.ParseOptions(newlines_in_values=True),
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=_has_quotes(path)),
         "convert_options": pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in names},
             null_values=list(MISSING_TEXT),

@@ -361,7 +361,9 @@ def _typed_rows(chunk: pd.DataFrame, scan: _Scan, ordered_by: str | None) -> pa.
     units: dict[str, str] = {}
     for name in contract.kept:
         spec, values = contract.columns[name], chunk[name]
-        if spec.type == "numeric":
+        if spec.type == "numeric" and _is_arrow_text(values):
+            columns[name] = _arrow(values)  # valid number text: written from the text
+        elif spec.type == "numeric":
             columns[name] = pa.array(as_numbers(values).to_numpy(), from_pandas=True)
         elif spec.type == "integer":
             columns[name] = _integers(values)
@@ -394,6 +396,16 @@ def _typed_rows(chunk: pd.DataFrame, scan: _Scan, ordered_by: str | None) -> pa.
     return pa.table(columns)
 
 
+def _is_arrow_text(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array (no copy of pyarrow-backed text)."""
+    array = pa.array(values, type=pa.string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _per_row(digits: np.ndarray, missing: np.ndarray) -> np.ndarray:
     out = np.zeros(len(missing), dtype=np.int8)
     out[~missing] = digits
@@ -403,9 +415,9 @@ def _per_row(digits: np.ndarray, missing: np.ndarray) -> np.ndarray:
 def _integers(values: pd.Series) -> pa.Array:
     """Whole numbers as int64, exactly (gaps as nulls)."""
     missing = values.isna().to_numpy(dtype=bool)
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+    if _is_arrow_text(values):
         try:
-            return pc.cast(pa.array(values), pa.int64())
+            return pc.cast(_arrow(values), pa.int64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # e.g. 3.0: pandas reads it
     whole = np.zeros(len(values), dtype=np.int64)
@@ -428,7 +440,7 @@ def _category_text(spec: ColumnSpec, values: pd.Series) -> pa.Array:
     """A categorical column as pandas writes `typed`'s values: valid text is the category's own
     text (or, open, the unseen value); other types are written as Python writes the category."""
     if isinstance(values.dtype, pd.StringDtype):
-        return pa.array(values, type=pa.string())
+        return _arrow(values)
     allowed = spec.categories or ()
     typed = values if (values.isin(allowed) | values.isna()).all() else _as_categories(spec, values)
     text = typed.map(str, na_action="ignore")
@@ -457,24 +469,28 @@ def _write_splits(settings: Settings, scan: _Scan, spill: Path, held_out: np.nda
         if not scan.labelled:
             return
         with pa.OSFile(str(spill), "rb") as source:
-            reader = pa.ipc.open_stream(source)
             start = 0
-            for number, batch in enumerate(reader):
+            for number, batch in enumerate(pa.ipc.open_stream(source)):
                 end = start + batch.num_rows
+                shared = None  # the chunk's lines, when both splits write them alike
                 for split, rows in splits:
-                    part = batch.filter(pa.array(rows[start:end]))
-                    columns = [
-                        _text(
-                            contract.columns[name],
-                            name,
-                            part.column(name),
-                            scan,
-                            number,
-                            finest.get((split, name), 0),
-                        )
-                        for name in names
-                    ]
-                    csv_text.write_lines(handles[split], columns)
+                    own = {name: finest[(split, name)] for name in digits}
+                    if shared is None or own != shared[0]:
+                        texts = [
+                            _text(
+                                contract.columns[name],
+                                name,
+                                batch.column(name),
+                                scan,
+                                number,
+                                own.get(name, 0),
+                            )
+                            for name in names
+                        ]
+                        shared = (own, csv_text.csv_lines(texts))
+                    csv_text.write_lines(
+                        handles[split], shared[1].filter(pa.array(rows[start:end]))
+                    )
                 start = end
     finally:
         for handle in handles.values():
@@ -484,10 +500,14 @@ def _write_splits(settings: Settings, scan: _Scan, spill: Path, held_out: np.nda
 def _text(
     spec: ColumnSpec, name: str, values: pa.Array, scan: _Scan, chunk: int, digits: int
 ) -> pa.Array:
+    if spec.type == "numeric" and pa.types.is_string(values.type):
+        return csv_text.number_text(values)
     if spec.type in ("numeric", "boolean"):
         return csv_text.float_text(values)
     if spec.type == "integer":
         return csv_text.integer_text(values, as_floats=name in scan.gaps)
     if spec.type == "datetime":
         return csv_text.time_text(values, scan.time_units[chunk][name], digits)
+    if not spec.open and not any(csv_text.needs_quotes(str(c)) for c in spec.categories or ()):
+        return values  # the contract's categories, none of which needs quotes
     return csv_text.quoted(values)
