@@ -31,7 +31,7 @@ from mlplate_runtime.data.contract import (
     category_text,
     column_failures,
 )
-from mlplate_runtime.data.ingest import read_chunks
+from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_chunks
 from mlplate_runtime.errors import DataValidationError, ProjectError
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,8 @@ class _Scan:
     codes: list[np.ndarray] = field(default_factory=list)  # classification: per labelled row
     targets: list[np.ndarray] = field(default_factory=list)  # regression: per labelled row
     times: list[pd.Series] = field(default_factory=list)  # time split: per labelled row
-    gaps: set[str] = field(default_factory=set)  # integer columns with a gap (typed as floats)
+    gaps: set[str] = field(default_factory=set)  # columns pandas holds as floats (written 1.0)
+    csv: bool = True  # the raw file is CSV (text pandas infers types of), not Parquet
     time_units: list[dict[str, str]] = field(default_factory=list)  # per chunk kept
     time_digits: dict[str, list[np.ndarray]] = field(default_factory=dict)
     seed: int = 0
@@ -293,9 +294,11 @@ class _Scan:
             return False
         self.labelled += int(chunk[contract.target].notna().sum())
         for name in contract.kept:
-            spec = contract.columns[name]
-            if spec.type == "integer" and (spec.nullable or chunk[name].isna().any()):
+            spec, values = contract.columns[name], chunk[name]
+            if spec.type == "integer" and (spec.nullable or values.isna().any()):
                 self.gaps.add(name)  # `typed` makes floats of the column
+            elif _read_as_floats(spec, values, csv=self.csv):
+                self.gaps.add(name)  # pandas reads these categories as floats: 1.0
         return True
 
     def classes(self) -> pd.Series | None:
@@ -330,7 +333,11 @@ def _scan(settings: Settings, *, keep: Path | None, ordered_by: str | None = Non
     """The first pass over the raw file: check every chunk; unless it breaks the contract,
     count what the split needs and (``keep``) write its typed labelled rows there."""
     contract, path = settings.contract, settings.path(settings.params.data.raw_path)
-    scan = _Scan(contract, class_text=[str(c) for c in contract.classes])
+    scan = _Scan(
+        contract,
+        class_text=[str(c) for c in contract.classes],
+        csv=path.suffix.lower() not in PARQUET_SUFFIXES,
+    )
     if contract.task == "classification":
         scan.class_counts = np.zeros(len(contract.classes), dtype=np.int64)
     writer = None
@@ -384,11 +391,11 @@ def _typed_rows(chunk: pd.DataFrame, scan: _Scan, ordered_by: str | None) -> pa.
             columns[name] = _category_text(spec, values)
     scan.time_units.append(units)
     target = columns[contract.target]
-    if contract.task == "classification":
-        codes = pc.index_in(target, value_set=pa.array(scan.class_text)).to_numpy(
-            zero_copy_only=False
-        )
-        codes = codes.astype(np.int16)
+    if contract.task == "classification":  # each row's class (valid: one of them)
+        values = chunk[contract.target]
+        labels = target if _is_arrow_text(values) else _arrow(category_text(values))
+        found = pc.index_in(labels, value_set=pa.array(scan.class_text))
+        codes = found.to_numpy(zero_copy_only=False).astype(np.int16)
         scan.codes.append(codes)
         scan.class_counts += np.bincount(codes, minlength=len(scan.class_text))
     elif ordered_by is None:
@@ -404,6 +411,23 @@ def _arrow(values: pd.Series) -> pa.Array:
     """A text column as one Arrow string array (no copy of pyarrow-backed text)."""
     array = pa.array(values, type=pa.string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _read_as_floats(spec: ColumnSpec, values: pd.Series, *, csv: bool) -> bool:
+    """Whether pandas, reading the whole file, makes floats of this chunk's values of a closed
+    categorical column of numbers (a gap, or a number that is no whole one: 1 is written 1.0
+    then), which `typed` keeps as they are."""
+    numbers = [c for c in spec.categories or () if not isinstance(c, bool)]
+    if spec.type != "categorical" or spec.open or len(numbers) < len(spec.categories or ()):
+        return False
+    if not all(isinstance(c, int | float) for c in numbers):
+        return False
+    if isinstance(values.dtype, pd.StringDtype):  # CSV text (valid: each is str(category))
+        if not csv:
+            return False  # a Parquet text column stays text
+        present = values.dropna()
+        return len(present) < len(values) or not present.str.fullmatch(r"-?[0-9]+").all()
+    return bool(pd.api.types.is_float_dtype(values) or values.isna().any())
 
 
 def _per_row(digits: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -508,6 +532,8 @@ def _text(
         return csv_text.integer_text(values, as_floats=name in scan.gaps)
     if spec.type == "datetime":
         return csv_text.time_text(values, scan.time_units[chunk][name], digits)
+    if name in scan.gaps:
+        return csv_text.number_text(values)
     if not spec.open and not any(csv_text.needs_quotes(str(c)) for c in spec.categories or ()):
         return values  # the contract's categories, none of which needs quotes
     return csv_text.quoted(values)
