@@ -327,8 +327,8 @@ def test_problems_over_many_chunks_are_said_as_the_whole_table_says_them(setting
     [
         (lambda rows: rows[:0], "the dataset has no rows"),
         (lambda rows: rows[:10], "has 10 rows; at least 20"),
-        (lambda rows: [r[:-1] + ["1"] for r in rows], "has a single class (1)"),
-        (lambda rows: [r[:-1] + ["1"] for r in rows[:-1]] + [rows[-1][:-1] + ["2"]], "['2']"),
+        (lambda rows: [[*r[:-1], "1"] for r in rows], "has a single class (1)"),
+        (lambda rows: [[*r[:-1], "1"] for r in rows[:-1]] + [[*rows[-1][:-1], "2"]], "['2']"),
     ],
 )
 def test_too_little_to_train_on_is_refused_after_reading_every_chunk(
