@@ -181,11 +181,13 @@ def _block_bytes(path: Path, rows: int) -> int:
 
 def _has_quotes(path: Path) -> bool:
     """Whether the file holds a double quote anywhere (only then can a value hold a line
-    break, which pyarrow's faster parsing mode cannot read)."""
-    import mmap
-
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') >= 0
+    break, which pyarrow's faster parsing mode cannot read). Read 1 MB at a time: mapping the
+    file would count it all as this process's memory."""
+    with path.open("rb") as handle:
+        while block := handle.read(MAX_BLOCK_BYTES):
+            if b'"' in block:
+                return True
+    return False
 
 
 def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
