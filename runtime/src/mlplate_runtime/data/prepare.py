@@ -301,6 +301,17 @@ class _Scan:
                 self.gaps.add(name)  # pandas reads these categories as floats: 1.0
         return True
 
+    def count_classes(self, target: pd.Series) -> np.ndarray:
+        """Count the classes of labelled rows (classification); return each row's class, as
+        its position in the contract's classes."""
+        if self.class_counts is None:
+            return np.zeros(0, dtype=np.int16)
+        labels = _arrow(target) if _is_arrow_text(target) else _arrow(category_text(target))
+        found = pc.index_in(labels, value_set=pa.array(self.class_text))
+        codes = found.to_numpy(zero_copy_only=False).astype(np.int16)  # valid: all found
+        self.class_counts += np.bincount(codes, minlength=len(self.class_text))
+        return codes
+
     def classes(self) -> pd.Series | None:
         """Classification: rows per class present (the contract's values), most first."""
         if self.class_counts is None:
@@ -345,10 +356,13 @@ def _scan(settings: Settings, *, keep: Path | None, ordered_by: str | None = Non
         for chunk, _ in read_chunks(path, CHUNK_ROWS):
             if not scan.check(chunk):
                 continue  # the file is refused: only its problems are counted from here
-            table = _typed_rows(chunk[chunk[contract.target].notna()], scan, ordered_by)
-            if keep is not None:
-                writer = writer or pa.ipc.new_stream(str(keep), table.schema)
-                writer.write_table(table)
+            labelled = chunk[chunk[contract.target].notna()]
+            if keep is None:  # validation only: the classes are all it counts
+                scan.count_classes(labelled[contract.target])
+                continue
+            table = _typed_rows(labelled, scan, ordered_by)
+            writer = writer or pa.ipc.new_stream(str(keep), table.schema)
+            writer.write_table(table)
     finally:
         if writer is not None:
             writer.close()
@@ -391,13 +405,8 @@ def _typed_rows(chunk: pd.DataFrame, scan: _Scan, ordered_by: str | None) -> pa.
             columns[name] = _category_text(spec, values)
     scan.time_units.append(units)
     target = columns[contract.target]
-    if contract.task == "classification":  # each row's class (valid: one of them)
-        values = chunk[contract.target]
-        labels = target if _is_arrow_text(values) else _arrow(category_text(values))
-        found = pc.index_in(labels, value_set=pa.array(scan.class_text))
-        codes = found.to_numpy(zero_copy_only=False).astype(np.int16)
-        scan.codes.append(codes)
-        scan.class_counts += np.bincount(codes, minlength=len(scan.class_text))
+    if contract.task == "classification":
+        scan.codes.append(scan.count_classes(chunk[contract.target]))
     elif ordered_by is None:
         scan.targets.append(pc.cast(target, pa.float64()).to_numpy(zero_copy_only=False))
     return pa.table(columns)
