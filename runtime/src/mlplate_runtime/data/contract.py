@@ -334,7 +334,9 @@ def _numeric_failures(
             ("infinite values", infinite),
         ]
         if spec.type == "integer":
-            found.append(("expected whole numbers", ~np.isnan(finite) & (finite % 1 != 0)))
+            found.append(
+                ("expected whole numbers", ~np.isnan(finite) & (np.trunc(finite) != finite))
+            )
         if spec.min is not None:
             found.append((f"values below {spec.min:g}", finite < spec.min))
         if spec.max is not None:
