@@ -263,7 +263,6 @@ class _Scan:
     csv: bool = True  # the raw file is CSV (text pandas infers types of), not Parquet
     time_units: list[dict[str, str]] = field(default_factory=list)  # per chunk kept
     time_digits: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    seed: int = 0
 
     def add(self, failure: Failure, values: pd.Series) -> None:
         key = (failure.column, _reason_key(failure.reason))
@@ -279,9 +278,10 @@ class _Scan:
             text = set(category_text(values[rows]).astype(str))
             found.categories = sorted(text | set(found.categories or []))[:MAX_LINES_SHOWN]
 
-    def check(self, chunk: pd.DataFrame) -> bool:
-        """Check a chunk against the contract and count its rows; False once the file is
-        refused (a problem in this chunk or an earlier one)."""
+    def check(self, chunk: pd.DataFrame, *, typing: bool) -> bool:
+        """Check a chunk against the contract and count its rows (``typing``: and note how
+        pandas would type its columns); False once the file is refused (a problem in this
+        chunk or an earlier one)."""
         contract = self.contract
         if not self.columns:
             self.columns = list(chunk.columns)
@@ -293,7 +293,7 @@ class _Scan:
         if self.found or any(name not in chunk.columns for name in contract.kept):
             return False
         self.labelled += int(chunk[contract.target].notna().sum())
-        for name in contract.kept:
+        for name in contract.kept if typing else ():
             spec, values = contract.columns[name], chunk[name]
             if spec.type == "integer" and (spec.nullable or values.isna().any()):
                 self.gaps.add(name)  # `typed` makes floats of the column
@@ -354,7 +354,7 @@ def _scan(settings: Settings, *, keep: Path | None, ordered_by: str | None = Non
     writer = None
     try:
         for chunk, _ in read_chunks(path, CHUNK_ROWS):
-            if not scan.check(chunk):
+            if not scan.check(chunk, typing=keep is not None):
                 continue  # the file is refused: only its problems are counted from here
             labelled = chunk[chunk[contract.target].notna()]
             if keep is None:  # validation only: the classes are all it counts
