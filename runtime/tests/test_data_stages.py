@@ -293,6 +293,24 @@ def test_chunked_prepare_of_parquet_writes_what_the_in_memory_one_wrote(settings
         assert written == (settings.root / "in-memory" / f"{name}.csv").read_bytes(), name
 
 
+def test_categories_written_as_floats_are_the_categories_pandas_read(settings, monkeypatch):
+    """A float column exported with gaps writes the category 1 as 1.0: pandas read it as the
+    number, so the text is that category too, for checks, classes and the written splits."""
+    settings = _project(settings, "classification", "random")
+    rows = _raw_rows("classification", 200, seed=9, unlabelled=True)
+    for row in rows:
+        row[7] = f"{float(row[7])}" if row[7] else ""  # level: 1.0, 2.0, 3.0
+        row[10] = f"{float(row[10])}" if row[10] not in ("", "NA") else row[10]  # label: 1.0
+    _write_raw(settings, rows)
+    expected = _in_memory_prepare(settings, settings.root / "in-memory")
+    monkeypatch.setattr(stages, "CHUNK_ROWS", 17)
+    assert check_raw_data(settings)["rows"] == 200
+    assert prepare(settings) == expected
+    for name in ("train", "test"):
+        written = settings.prepared(name).read_bytes()
+        assert written == (settings.root / "in-memory" / f"{name}.csv").read_bytes(), name
+
+
 def test_problems_over_many_chunks_are_said_as_the_whole_table_says_them(settings, monkeypatch):
     settings = _project(settings, "classification", "random")
     rows = _raw_rows("classification", 300, seed=5, unlabelled=True)

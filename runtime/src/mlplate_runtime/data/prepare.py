@@ -288,8 +288,9 @@ class _Scan:
         self.rows += len(chunk)
         for name, spec in contract.columns.items():
             if name in chunk.columns and spec.role != "ignored":
-                for failure in column_failures(name, spec, chunk[name]):
-                    self.add(failure, chunk[name])
+                values = _as_pandas_reads(spec, chunk[name])
+                for failure in column_failures(name, spec, values):
+                    self.add(failure, values)
         if self.found or any(name not in chunk.columns for name in contract.kept):
             return False
         self.labelled += int(chunk[contract.target].notna().sum())
@@ -306,6 +307,7 @@ class _Scan:
         its position in the contract's classes."""
         if self.class_counts is None:
             return np.zeros(0, dtype=np.int16)
+        target = _as_pandas_reads(self.contract.columns[self.contract.target], target)
         labels = _arrow(target) if _is_arrow_text(target) else _arrow(category_text(target))
         found = pc.index_in(labels, value_set=pa.array(self.class_text))
         codes = found.to_numpy(zero_copy_only=False).astype(np.int16)  # valid: all found
@@ -420,6 +422,31 @@ def _arrow(values: pd.Series) -> pa.Array:
     """A text column as one Arrow string array (no copy of pyarrow-backed text)."""
     array = pa.array(values, type=pa.string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _as_pandas_reads(spec: ColumnSpec, values: pd.Series) -> pd.Series:
+    """A categorical column of numbers read as text, with each number that is one of the
+    categories in another notation (1.0, a float column written with gaps) as the category's
+    own text (1): pandas, reading the whole file, made numbers of them and found the
+    category."""
+    if spec.type != "categorical" or not _is_arrow_text(values):
+        return values
+    numbers = {
+        float(c): str(c)
+        for c in spec.categories or ()
+        if isinstance(c, int | float) and not isinstance(c, bool)
+    }
+    if not numbers:
+        return values
+    unmatched = ~(values.isin([str(c) for c in spec.categories or ()]) | values.isna())
+    if not unmatched.any():
+        return values
+    found = as_numbers(values[unmatched]).map(numbers).dropna()
+    if found.empty:
+        return values
+    values = values.copy()
+    values[found.index] = found.astype(str)
+    return values
 
 
 def _read_as_floats(spec: ColumnSpec, values: pd.Series, *, csv: bool) -> bool:
