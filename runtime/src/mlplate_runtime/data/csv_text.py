@@ -89,7 +89,8 @@ def time_text(values: pa.Array, unit: str, digits: int) -> pa.Array:
     missing = values.is_null().to_numpy(zero_copy_only=False)
     ticks = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
     times = ticks.astype("int64").view(f"datetime64[{unit}]")
-    text = np.char.replace(np.datetime_as_string(times, unit=UNIT_OF_DIGITS[digits]), "T", " ")
+    shown: Any = UNIT_OF_DIGITS[digits]  # one of numpy's unit names
+    text = np.char.replace(np.datetime_as_string(times, unit=shown), "T", " ")
     return pa.array(np.char.add(text, "+00:00"), type=pa.string(), mask=missing)
 
 
