@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlplate_runtime.errors import DataValidationError
@@ -190,6 +191,16 @@ def _has_quotes(path: Path) -> bool:
     return False
 
 
+def _text_frame(table: Any, start: int) -> pd.DataFrame:
+    """An Arrow table of text as pandas' reader gives it (gaps as NaN; pandas 2 holds text as
+    objects, and pyarrow gives its gaps as None), indexed by row positions from ``start``."""
+    frame = table.to_pandas()
+    if any(pd.api.types.is_object_dtype(kind) for kind in frame.dtypes):
+        frame = frame.where(frame.notna(), np.nan)
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
 def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
     """Chunks of exactly ``rows`` rows (the last one fewer) from pyarrow's streaming reader;
     raises _ArrowRefused where it cannot read on."""
@@ -219,8 +230,7 @@ def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.
 
         def emit(table: Any) -> tuple[pd.DataFrame, float]:
             nonlocal done
-            frame = table.to_pandas()
-            frame.index = pd.RangeIndex(done, done + len(frame))
+            frame = _text_frame(table, done)
             done += len(frame)
             return frame, min(handle.tell() / size, 1.0)
 
