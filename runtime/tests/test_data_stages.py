@@ -318,7 +318,7 @@ def test_problems_over_many_chunks_are_said_as_the_whole_table_says_them(setting
         (250, 3, "2000"),  # visits above 1000, in a late chunk
         (20, 3, "1500"),
         (260, 1, "lots"),  # amount: text
-        (261, 1, "inf"),
+        (10, 1, "inf"),  # an early chunk: still said after the text, as the column says them
         (5, 2, "-1"),  # share below 0
         (270, 7, "9"),  # level: unknown category
         (40, 7, "7"),
