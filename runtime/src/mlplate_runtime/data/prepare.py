@@ -37,7 +37,7 @@ from mlplate_runtime.errors import DataValidationError, ProjectError
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
 MIN_ROWS_PER_CLASS = 2
-CHUNK_ROWS = 200_000  # rows read, checked and typed at a time: memory holds a few chunks
+CHUNK_ROWS = 100_000  # rows read, checked and typed at a time: memory holds a few chunks
 
 
 def check_raw_data(settings: Settings) -> dict[str, int]:
