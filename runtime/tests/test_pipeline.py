@@ -462,13 +462,13 @@ def test_a_time_split_that_holds_out_a_whole_class_says_so(settings, caplog):
 
     if settings.contract.task != "classification":
         pytest.skip("regression has no classes")
-    classes = list(settings.contract.classes)
-    frame = pd.DataFrame({settings.contract.target: [classes[0]] * 8 + [classes[1]] * 2})
+    classes = [str(c) for c in settings.contract.classes]
+    codes = np.array([0] * 8 + [1] * 2)  # each labelled row's class, a position in classes
     held_out = np.array([False] * 8 + [True] * 2)  # the second class only came lately
     with caplog.at_level("WARNING"):
-        _warn_of_unseen_classes(frame, held_out, settings)
+        _warn_of_unseen_classes(settings, classes, codes, held_out)
     assert f"classes ['{classes[1]}']" in caplog.text and "never sees them" in caplog.text
     caplog.clear()
     mixed = np.array([False] * 7 + [True, False, True])  # each class in training too
-    _warn_of_unseen_classes(frame, mixed, settings)
+    _warn_of_unseen_classes(settings, classes, codes, mixed)
     assert caplog.text == ""

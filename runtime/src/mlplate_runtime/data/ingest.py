@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlplate_runtime.errors import DataValidationError
@@ -22,8 +23,9 @@ MAX_HEADER_BYTES = 64 << 20  # a header line longer than this is not a table's
 PROGRESS_FROM_BYTES = 50 << 20  # show a progress bar for files larger than this (on a terminal)
 
 
-def _check_text_header(path: Path) -> None:
-    """Refuse binary files and duplicated column names before pandas reads the file."""
+def _check_text_header(path: Path) -> list[str]:
+    """Refuse binary files and duplicated column names before pandas reads the file; return
+    the column names (as Python's csv module reads the header line)."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
         if b"\0" in head:
@@ -51,6 +53,7 @@ def _check_text_header(path: Path) -> None:
         raise DataValidationError(
             f"{path} line 1: duplicated column names {duplicated}; give every column its own name"
         )
+    return names
 
 
 def _open(path: Path) -> Any:
@@ -120,14 +123,133 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float
 def read_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
     """Read a CSV or Parquet file ``rows`` at a time; yield each chunk (index: row positions
     in the file) with the share of the file read so far. CSV values stay text, so every chunk
-    has the same column types whatever its values; the contract's checks read the text."""
+    has the same column types whatever its values; the contract's checks read the text.
+
+    CSV goes through pyarrow's streaming reader (a few blocks of about ``rows`` rows in memory,
+    never the file), read as pandas reads it: the same missing-value markers, blank lines
+    skipped. A file pyarrow refuses (a ragged row, a quote never closed, bytes that are no
+    UTF-8) is read on from the chunk it stopped at by pandas, which pads a short row with gaps
+    and names the line of any other problem, as before.
+    """
     if not path.is_file():
         raise DataValidationError(f"{path} does not exist")
     if path.suffix.lower() in PARQUET_SUFFIXES:
         yield from _parquet_chunks(path, rows)
         return
-    _check_text_header(path)
+    names = _check_text_header(path)
+    done = 0
+    if names and all(names) and path.stat().st_size > 0:
+        try:
+            for frame, fraction in _arrow_chunks(path, names, rows):
+                done += len(frame)
+                yield frame, fraction
+            return
+        except _ArrowRefused:
+            pass  # pandas reads on from the chunk pyarrow could not read
+    yield from _pandas_chunks(path, rows, skip=done // rows)
+
+
+def _pandas_chunks(path: Path, rows: int, *, skip: int) -> Iterator[tuple[pd.DataFrame, float]]:
+    """pandas' chunked reader, after ``skip`` chunks (read by pyarrow already)."""
     size = max(path.stat().st_size, 1)
     with _csv_errors(path, empty="give a header row and records"), path.open("rb") as handle:
-        for frame in pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8"):
-            yield frame, min(handle.tell() / size, 1.0)
+        chunks = pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8")
+        for number, frame in enumerate(chunks):
+            if number >= skip:
+                yield frame, min(handle.tell() / size, 1.0)
+
+
+class _ArrowRefused(Exception):
+    """pyarrow could not read a block: pandas takes over."""
+
+
+# What pandas reads as missing (pandas._libs.parsers.STR_NA_VALUES; a test keeps them equal).
+MISSING_TEXT = (
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
+    *("1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+)
+MAX_BLOCK_BYTES = 1 << 20
+
+
+def _block_bytes(path: Path, rows: int) -> int:
+    """Bytes of about ``rows`` rows (from the lines of the file's first 64 KB), at most 1 MB:
+    pyarrow parses small blocks faster; they are joined into chunks of ``rows`` rows."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
+    return int(min(max(rows * per_row, SNIFF_BYTES), MAX_BLOCK_BYTES))
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (only then can a value hold a line
+    break, which pyarrow's faster parsing mode cannot read). Read 1 MB at a time: mapping the
+    file would count it all as this process's memory."""
+    with path.open("rb") as handle:
+        while block := handle.read(MAX_BLOCK_BYTES):
+            if b'"' in block:
+                return True
+    return False
+
+
+def _text_frame(table: Any, start: int) -> pd.DataFrame:
+    """An Arrow table of text as pandas' reader gives it (gaps as NaN; pandas 2 holds text as
+    objects, and pyarrow gives its gaps as None), indexed by row positions from ``start``."""
+    frame = table.to_pandas()
+    if any(pd.api.types.is_object_dtype(kind) for kind in frame.dtypes):
+        frame = frame.where(frame.notna(), np.nan)
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def _arrow_chunks(path: Path, names: list[str], rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
+    """Chunks of exactly ``rows`` rows (the last one fewer) from pyarrow's streaming reader;
+    raises _ArrowRefused where it cannot read on."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    size = max(path.stat().st_size, 1)
+    options = {
+        "read_options": pa_csv.ReadOptions(block_size=_block_bytes(path, rows), use_threads=False),
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=_has_quotes(path)),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            null_values=list(MISSING_TEXT),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+    with path.open("rb") as handle:
+        try:
+            reader = pa_csv.open_csv(handle, **options)
+        except pa.ArrowInvalid:
+            raise _ArrowRefused from None
+        if reader.schema.names != names or any(kind != pa.string() for kind in reader.schema.types):
+            raise _ArrowRefused  # e.g. a header pandas reads otherwise
+        pending: list[Any] = []
+        held, done = 0, 0
+
+        def emit(table: Any) -> tuple[pd.DataFrame, float]:
+            nonlocal done
+            frame = _text_frame(table, done)
+            done += len(frame)
+            return frame, min(handle.tell() / size, 1.0)
+
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid:
+                raise _ArrowRefused from None
+            pending.append(batch)
+            held += batch.num_rows
+            if held >= rows:
+                table = pa.Table.from_batches(pending)
+                start = 0
+                while held - start >= rows:
+                    yield emit(table.slice(start, rows))
+                    start += rows
+                pending = table.slice(start).to_batches() if held > start else []
+                held -= start
+        if held or not done:  # the last rows; a header without rows is one empty chunk
+            yield emit(pa.Table.from_batches(pending, schema=reader.schema))
