@@ -238,3 +238,16 @@ def test_dates_read_from_numbers_with_a_format_and_from_date_objects():
     frame["on"] = frame["on"].astype(object)
     typed = validate(frame, numbers)
     assert typed["day"].dt.day.tolist() == [31, 1] and typed["on"].dt.month.tolist()[0] == 1
+
+
+def test_times_with_and_without_a_zone_read_the_same_in_any_row_order():
+    """A time without a zone is UTC, whatever zone the column's first value has (pandas 2
+    read it in the first value's zone, so a chunk's answer followed the row order)."""
+    from mlplate_runtime.data.contract import parse_datetimes
+
+    text = ["2024-02-01T09:30:00.5+01:00", "2024-03-01 10:00:00.123456", None, "2024-01-31"]
+    forward = parse_datetimes(pd.Series(text, dtype=object))
+    backward = parse_datetimes(pd.Series(text[::-1], dtype=object))
+    assert forward.tolist() == backward.tolist()[::-1]
+    assert str(forward[1]) == "2024-03-01 10:00:00.123456+00:00"
+    assert str(forward[0]) == "2024-02-01 08:30:00.500000+00:00"

@@ -12,9 +12,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
-Item = TypeVar("Item")
 _DONE = object()
 
 
@@ -53,7 +52,7 @@ class _Producer:
         self.thread.join()
 
 
-def read_ahead(items: Iterable[Item], depth: int = 1) -> Iterator[Item]:
+def read_ahead(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
     """``items``, produced in a thread at most ``depth`` ahead of the consumer; the producer's
     exception is raised in the consumer, and stopping early stops the producer."""
     producer = _Producer(items, depth)

@@ -255,6 +255,14 @@ def category_text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
+# A time with its zone: 09:30Z, 09:30:00+01:00, 09:30:00.5-0500 (a date alone has none).
+ZONE_SUFFIX = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _iso_times(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+
+
 def parse_datetimes(values: pd.Series, form: str | None = None) -> pd.Series:
     """Dates and times as UTC (a time without a zone is read as UTC): datetime columns as they
     are, text in ISO 8601 (2024-01-31, 2024-01-31T09:30:00+01:00) or in ``form`` (strptime
@@ -270,7 +278,14 @@ def parse_datetimes(values: pd.Series, form: str | None = None) -> pd.Series:
         rest = parse_datetimes(values.where(~dates, None), form)
         return rest.where(~dates, parsed_dates)
     text = values.where(values.map(lambda value: isinstance(value, str)), None)
-    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    zoned = text.str.contains(ZONE_SUFFIX, regex=True, na=False)
+    if zoned.any() and (text.notna() & ~zoned).any():
+        # Times with and without a zone apart: pandas 2 reads a time without one in the zone of
+        # the first value when the first has one (so the answer would follow the row order).
+        parts = [_iso_times(text[zoned]), _iso_times(text[~zoned])]
+        parsed = pd.concat(parts).reindex(text.index)
+    else:
+        parsed = _iso_times(text)
     if form is not None and parsed.isna().any():
         other = pd.to_datetime(text[parsed.isna()], format=form, utc=True, errors="coerce")
         parsed = parsed.fillna(other) if len(other) else parsed

@@ -80,7 +80,9 @@ def read_table(path: Path) -> pd.DataFrame:
         return frame
     _check_text_header(path)
     with _csv_errors(path, empty="restore it with `make pull`"), _open(path) as handle:
-        return pd.read_csv(handle, encoding="utf-8")
+        # Numbers exactly as written (pandas 2's default parser may miss the last bit; the
+        # chunked stages keep the text, so both read 0.1 + 0.2 as the same float).
+        return pd.read_csv(handle, encoding="utf-8", float_precision="round_trip")
 
 
 @contextmanager
@@ -110,7 +112,7 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float
         reader = pq.ParquetFile(path)
         total, done = max(reader.metadata.num_rows, 1), 0
         for batch in reader.iter_batches(batch_size=rows):
-            frame = batch.to_pandas()
+            frame = batch.to_pandas(types_mapper=_as_text)
             frame.index = pd.RangeIndex(done, done + len(frame))
             done += len(frame)
             yield frame, done / total
@@ -156,7 +158,7 @@ def _pandas_chunks(path: Path, rows: int, *, skip: int) -> Iterator[tuple[pd.Dat
         chunks = pd.read_csv(handle, chunksize=rows, dtype=str, encoding="utf-8")
         for number, frame in enumerate(chunks):
             if number >= skip:
-                yield frame, min(handle.tell() / size, 1.0)
+                yield frame.astype(TEXT), min(handle.tell() / size, 1.0)
 
 
 class _ArrowRefused(Exception):
@@ -191,12 +193,22 @@ def _has_quotes(path: Path) -> bool:
     return False
 
 
+# Text as pandas 3 holds it (Arrow-backed, gaps as NaN), under pandas 2 too: the checks and
+# the stages see one kind of column whichever pandas a project has.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _as_text(kind: Any) -> Any:
+    """The pandas type of an Arrow type when a table becomes a frame (text: TEXT)."""
+    import pyarrow as pa
+
+    return TEXT if kind in (pa.string(), pa.large_string()) else None
+
+
 def _text_frame(table: Any, start: int) -> pd.DataFrame:
-    """An Arrow table of text as pandas' reader gives it (gaps as NaN; pandas 2 holds text as
-    objects, and pyarrow gives its gaps as None), indexed by row positions from ``start``."""
-    frame = table.to_pandas()
-    if any(pd.api.types.is_object_dtype(kind) for kind in frame.dtypes):
-        frame = frame.where(frame.notna(), np.nan)
+    """An Arrow table of text as a frame of TEXT columns (gaps as NaN), indexed by row
+    positions from ``start``."""
+    frame = table.to_pandas(types_mapper=_as_text)
     frame.index = pd.RangeIndex(start, start + len(frame))
     return frame
 
