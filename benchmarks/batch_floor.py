@@ -54,7 +54,9 @@ source = Path(sys.argv[3])
 started = time.perf_counter()
 """
 
-FLOOR = COMMON + """
+FLOOR = (
+    COMMON
+    + """
 import pyarrow.csv, pyarrow.parquet
 if source.suffix == ".csv":
     table = pyarrow.csv.read_csv(source)
@@ -63,13 +65,17 @@ else:
 scores = model.scores_of(table.to_pandas())
 rows = len(scores)
 """
+)
 
-BATCH = COMMON + """
+BATCH = (
+    COMMON
+    + """
 from mlplate_runtime.models import batch
 batch._load = lambda *_args: model  # the model above, not the registry's
 result = batch.predict_batch(settings, source, Path(sys.argv[4]), overwrite=True)
 rows = result.rows
 """
+)
 
 REPORT = """
 seconds = time.perf_counter() - started
@@ -101,15 +107,26 @@ def main() -> None:
         for rows in args.rows:
             csv, parquet = folder / "rows.csv", folder / "rows.parquet"
             subprocess.run(
-                [str(RUNTIME / ".venv/bin/python"), "-c", SETUP, str(project), str(model),
-                 str(rows), str(csv), str(parquet)],
+                [
+                    str(RUNTIME / ".venv/bin/python"),
+                    "-c",
+                    SETUP,
+                    str(project),
+                    str(model),
+                    str(rows),
+                    str(csv),
+                    str(parquet),
+                ],
                 check=True,
             )
             for source in (csv, parquet):
                 size = source.stat().st_size / 2**20
                 floor = run(FLOOR + REPORT, str(project), str(model), str(source))
                 ours = run(
-                    BATCH + REPORT, str(project), str(model), str(source),
+                    BATCH + REPORT,
+                    str(project),
+                    str(model),
+                    str(source),
                     str(folder / "predictions.parquet"),
                 )
                 print(
