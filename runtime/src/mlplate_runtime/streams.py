@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -52,7 +52,7 @@ class _Producer:
         self.thread.join()
 
 
-def read_ahead(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
+def read_ahead(items: Iterable[Any], depth: int = 1) -> Generator[Any]:
     """``items``, produced in a thread at most ``depth`` ahead of the consumer; the producer's
     exception is raised in the consumer, and stopping early stops the producer."""
     producer = _Producer(items, depth)

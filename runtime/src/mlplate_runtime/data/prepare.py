@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from mlplate_runtime.data.contract import (
 )
 from mlplate_runtime.data.ingest import PARQUET_SUFFIXES, read_chunks
 from mlplate_runtime.errors import DataValidationError, ProjectError
+from mlplate_runtime.streams import WriteBehind, read_ahead
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # fewer cannot train a model and still hold out a test split
@@ -355,7 +356,8 @@ def _scan(settings: Settings, *, keep: Path | None, ordered_by: str | None = Non
         scan.class_counts = np.zeros(len(contract.classes), dtype=np.int64)
     writer = None
     try:
-        for chunk, _ in read_chunks(path, CHUNK_ROWS):
+        # pyarrow parses the next chunk (without the GIL) while this one is checked and typed
+        for chunk, _ in read_ahead(read_chunks(path, CHUNK_ROWS), depth=1):
             if not scan.check(chunk, typing=keep is not None):
                 continue  # the file is refused: only its problems are counted from here
             labelled = chunk[chunk[contract.target].notna()]
@@ -522,6 +524,7 @@ def _write_splits(settings: Settings, scan: _Scan, spill: Path, held_out: np.nda
         for name, row_digits in digits.items()
     }
     handles = {split: settings.prepared(split).open("wb") for split, _ in splits}
+    writer = WriteBehind(depth=2)  # a chunk's lines are written while the next is formatted
     try:
         header = csv_text.header_line(names)
         for handle in handles.values():
@@ -529,32 +532,52 @@ def _write_splits(settings: Settings, scan: _Scan, spill: Path, held_out: np.nda
         if not scan.labelled:
             return
         with pa.OSFile(str(spill), "rb") as source:
-            start = 0
-            for number, batch in enumerate(pa.ipc.open_stream(source)):
-                end = start + batch.num_rows
-                shared = None  # the chunk's lines, when both splits write them alike
-                for split, rows in splits:
-                    own = {name: finest[(split, name)] for name in digits}
-                    if shared is None or own != shared[0]:
-                        texts = [
-                            _text(
-                                contract.columns[name],
-                                name,
-                                batch.column(name),
-                                scan,
-                                number,
-                                own.get(name, 0),
-                            )
-                            for name in names
-                        ]
-                        shared = (own, csv_text.csv_lines(texts))
-                    csv_text.write_lines(
-                        handles[split], shared[1].filter(pa.array(rows[start:end]))
-                    )
-                start = end
+            batches = pa.ipc.open_stream(source)
+            formatted = _formatted(batches, scan, [split for split, _ in splits], finest)
+            # the next chunk is formatted (pyarrow, without the GIL) while this one is written
+            with closing(read_ahead(formatted, depth=1)) as chunks:
+                for start, count, lines in chunks:
+                    for split, rows in splits:
+                        kept = lines[split].filter(pa.array(rows[start : start + count]))
+                        writer.submit(csv_text.write_lines, handles[split], kept)
+        writer.drain()
     finally:
+        writer.close()  # before the files close under it
         for handle in handles.values():
             handle.close()
+
+
+def _formatted(
+    batches: Iterable[pa.RecordBatch],
+    scan: _Scan,
+    splits: list[Split],
+    finest: dict[tuple[Split, str], int],
+) -> Iterator[tuple[int, int, dict[Split, pa.Array]]]:
+    """Per spilled chunk: its first row, its number of rows, and its CSV lines as each split
+    writes them (one formatting for both, unless their times need other fraction digits)."""
+    names = list(scan.contract.kept)
+    start = 0
+    for number, batch in enumerate(batches):
+        lines: dict[Split, pa.Array] = {}
+        shared: tuple[dict[str, int], pa.Array] | None = None
+        for split in splits:
+            own = {name: digits for (owner, name), digits in finest.items() if owner == split}
+            if shared is None or own != shared[0]:
+                texts = [
+                    _text(
+                        scan.contract.columns[name],
+                        name,
+                        batch.column(name),
+                        scan,
+                        number,
+                        own.get(name, 0),
+                    )
+                    for name in names
+                ]
+                shared = (own, csv_text.csv_lines(texts))
+            lines[split] = shared[1]
+        yield start, batch.num_rows, lines
+        start += batch.num_rows
 
 
 def _text(
