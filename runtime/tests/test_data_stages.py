@@ -384,3 +384,20 @@ def test_too_little_to_train_on_is_refused_after_reading_every_chunk(
     for stage in (check_raw_data, prepare):
         with pytest.raises(DataValidationError, match=re.escape(message)):
             stage(settings)
+
+
+def test_a_chunk_without_any_target_leaves_the_later_chunks_times_right(settings, monkeypatch):
+    """A chunk whose rows all lack a target writes nothing to the spill file: the chunks after
+    it keep their own time unit (pandas 3 gives each chunk the unit its values need)."""
+    settings = _project(settings, "regression", "time")
+    rows = _raw_rows("regression", 150, seed=5, unlabelled=False)
+    for row in rows[37:74]:  # the second chunk of 37: no target at all
+        row[10] = ""
+    for row in rows[74:]:  # later chunks: times to the nanosecond
+        row[8] = "2024-05-01T10:00:00.123456789"
+    _write_raw(settings, rows)
+    expected = _in_memory_prepare(settings, settings.root / "in-memory")
+    monkeypatch.setattr(stages, "CHUNK_ROWS", 37)
+    assert prepare(settings) == expected
+    for name in ("train", "test"):
+        assert_same_split(settings, name)

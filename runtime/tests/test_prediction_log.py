@@ -120,3 +120,14 @@ def test_requests_queued_together_are_written_together_within_the_size_limit(tmp
     assert [json.loads(line)["n"] for data, _ in writes for line in data.splitlines()] == list(
         range(6)
     )
+
+
+def test_an_entry_that_is_no_json_is_dropped_and_the_writer_goes_on(started, tmp_path):
+    logger = started(tmp_path / "predictions.jsonl")
+    logger.log([{"n": 1, "odd": object()}])
+    logger.flush()
+    assert logger.status()["status"] == "degraded" and "JSON" in logger.status()["error"]
+    logger.log([{"n": 2}])
+    logger.flush()
+    assert lines(tmp_path) == [{"n": 2}]
+    assert (logger.status()["written"], logger.status()["dropped"]) == (1, 1)

@@ -87,3 +87,19 @@ def test_a_direct_matrix_unlike_the_pipelines_is_never_used(
     with caplog.at_level(logging.WARNING):
         assert checked_encoder(fitted, shifted, probe_records(module_settings.contract)) is None
     assert "differs" in caplog.text
+
+
+def test_a_probe_that_fails_leaves_the_general_path_and_the_model_serving(
+    module_settings, fitted, records, monkeypatch, caplog
+):
+    from mlplate_runtime.models import loaded as loaded_module
+
+    def broken_probes(contract):
+        raise ValueError("cannot draw synthetic rows for this contract")
+
+    monkeypatch.setattr(loaded_module, "probe_records", broken_probes)
+    model = loaded(module_settings, fitted)
+    with caplog.at_level(logging.WARNING):
+        assert model.prepare_direct() is False
+    assert "through pandas" in caplog.text
+    np.testing.assert_array_equal(model.score(records[:3]), general_scores(model, records[:3]))

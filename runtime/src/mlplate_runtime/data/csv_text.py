@@ -3,7 +3,8 @@
 The prepared splits are read back with ``pd.read_csv`` by the stages after `prepare`, so they
 keep pandas' notation: floats as Python writes them (``1.0``, ``1e-05``, ``1e+16``), whole
 numbers as digits, times as ``2024-01-31 09:30:00+00:00`` with the fraction digits the finest
-value of the split needs, a gap as an empty field, and a field quoted only when it holds a
+value of the split needs (as pandas 3 writes them; pandas 2 gives each value its own: the same
+instants), a gap as an empty field, and a field quoted only when it holds a
 comma, a quote or a line break.
 """
 
@@ -84,7 +85,7 @@ def integer_text(values: pa.Array, *, as_floats: bool) -> pa.Array:
 
 
 def time_text(values: pa.Array, unit: str, digits: int) -> pa.Array:
-    """int64 times (in ``unit`` since the epoch, UTC; null: none) as pandas writes a UTC
+    """int64 times (in ``unit`` since the epoch, UTC; null: none) as pandas 3 writes a UTC
     column whose finest value needs ``digits`` fraction digits."""
     missing = values.is_null().to_numpy(zero_copy_only=False)
     ticks = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)

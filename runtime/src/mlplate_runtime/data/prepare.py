@@ -96,7 +96,7 @@ def test_rows(strata: pd.Series, *, test_size: float, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(strata), dtype=bool)
-    for _, positions in sorted(strata.groupby(strata, sort=True).indices.items()):
+    for _, positions in sorted(strata.groupby(strata, sort=True, observed=True).indices.items()):
         n_test = max(1, round(len(positions) * test_size)) if len(positions) > 1 else 0
         mask[positions[rng.permutation(len(positions))[:n_test]]] = True
     return mask
@@ -363,6 +363,8 @@ def _scan(settings: Settings, *, keep: Path | None, ordered_by: str | None = Non
             labelled = chunk[chunk[contract.target].notna()]
             if keep is None:  # validation only: the classes are all it counts
                 scan.count_classes(labelled[contract.target])
+                continue
+            if labelled.empty:  # no batch in the spill file (pass 2 counts the batches it reads)
                 continue
             table = _typed_rows(labelled, scan, ordered_by)
             writer = writer or pa.ipc.new_stream(str(keep), table.schema)

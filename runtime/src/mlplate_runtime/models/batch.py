@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,18 +293,18 @@ def predict_batch(
             columns: list[str] = []
             unusual: dict[str, int] = {}
             done = 0
-            chunks = read_ahead(read_chunks(source, chunk_rows), depth=1)
-            for number, (chunk, fraction) in enumerate(chunks):
-                if number == 0:
-                    columns = _input_columns(chunk, contract, source)
-                good, bad, found = score_chunk(chunk, model, columns, metadata)
-                for name, count in found.items():
-                    unusual[name] = unusual.get(name, 0) + count
-                writer.submit(scored.write, good)
-                if len(bad):
-                    writer.submit(rejected.write, bad)
-                done += len(chunk)
-                progress.update(done, fraction)
+            with closing(read_ahead(read_chunks(source, chunk_rows), depth=1)) as chunks:
+                for number, (chunk, fraction) in enumerate(chunks):
+                    if number == 0:
+                        columns = _input_columns(chunk, contract, source)
+                    good, bad, found = score_chunk(chunk, model, columns, metadata)
+                    for name, count in found.items():
+                        unusual[name] = unusual.get(name, 0) + count
+                    writer.submit(scored.write, good)
+                    if len(bad):
+                        writer.submit(rejected.write, bad)
+                    done += len(chunk)
+                    progress.update(done, fraction)
             writer.drain()
         if scored.rows + rejected.rows == 0:
             raise ProjectError(f"INPUT {source} has no rows")

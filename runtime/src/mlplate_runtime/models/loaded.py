@@ -6,6 +6,7 @@ they score records the same way.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from mlplate_runtime.models.record_inputs import NotDirect, checked_encoder, pro
 from mlplate_runtime.models.tasks import Task, task_for
 
 UNSET: Any = object()
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,7 +61,12 @@ class LoadedModel:
     def prepare_direct(self) -> bool:
         """Decide now (not on the first request) whether records can skip pandas; True if so."""
         if self._encoder is UNSET:
-            self._encoder = checked_encoder(self.model, self._inputs, probe_records(self.contract))
+            try:
+                probes = probe_records(self.contract)
+                self._encoder = checked_encoder(self.model, self._inputs, probes)
+            except Exception as error:  # a speed-up must never stop a model from serving
+                log.warning("scoring records through pandas: %s", str(error)[:200])
+                self._encoder = None
         return self._encoder is not None
 
     def _direct_scores(self, records: list[dict[str, Any]]) -> np.ndarray | None:

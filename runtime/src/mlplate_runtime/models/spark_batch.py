@@ -322,7 +322,8 @@ def _numbered(spark: Any, frame: Any) -> tuple[Any, int]:
         .withColumn(NUMBER, F.col(ID) + F.col(BASE))
         .drop(FILE, BLOCK, ID, BASE)
     )
-    return numbered.select(NUMBER, *[c for c in numbered.columns if c != NUMBER]), total
+    others = [_quoted(c) for c in numbered.columns if c != NUMBER]  # "a.b" is a name, not a path
+    return numbered.select(NUMBER, *others), total
 
 
 def _as_pandas(table: Any, csv: bool) -> pd.DataFrame:
@@ -586,6 +587,34 @@ class _Destination:
             self.files.delete(self.target)
 
 
+def _unusual_counts(scored: Any) -> dict[str, int]:
+    """Values unlike the training data, per column, summed over the executors' batches."""
+    from pyspark.sql import functions as F
+
+    unusual: dict[str, int] = {}
+    for row in scored.filter(F.col(KIND) == UNUSUAL_KIND).select(UNUSUAL).collect():
+        for name, count in json.loads(row[UNUSUAL]).items():
+            unusual[name] = unusual.get(name, 0) + count
+    return unusual
+
+
+def _rejected_rows(scored: Any, data_columns: list[str]) -> Any:
+    """The rejected rows of the scored table, in the local batch's side-file columns."""
+    from pyspark.sql import functions as F
+
+    names = [batch.ROW, *data_columns, batch.PROBLEMS]
+    return (
+        scored.filter(F.col(KIND) == REJECTED_KIND)
+        .select(
+            [
+                F.col(_quoted(REJECTED + name)).alias(shown)
+                for name, shown in zip(names, csv_header(names), strict=True)
+            ]
+        )
+        .coalesce(1)  # a few rows, usually: one file to open
+    )
+
+
 def predict_batch_spark(
     settings: Settings,
     source: str,
@@ -669,32 +698,14 @@ def predict_batch_spark(
     destinations: list[_Destination] = []
     try:
         counts = {row[KIND]: int(row["count"]) for row in scored.groupBy(KIND).count().collect()}
-        unusual: dict[str, int] = {}
-        for row in scored.filter(F.col(KIND) == UNUSUAL_KIND).select(UNUSUAL).collect():
-            for name, count in json.loads(row[UNUSUAL]).items():
-                unusual[name] = unusual.get(name, 0) + count
+        unusual = _unusual_counts(scored)
         good, bad = counts.get(SCORED_KIND, 0), counts.get(REJECTED_KIND, 0)
         side = _Destination(files, rejected_location(output), overwrite=overwrite)
         destinations.append(side)
         if bad:
-            rejected_columns = [batch.ROW, *data_columns, batch.PROBLEMS]
-            side.write(
-                scored.filter(F.col(KIND) == REJECTED_KIND)
-                .select(
-                    [
-                        F.col(_quoted(REJECTED + name)).alias(shown)
-                        for name, shown in zip(
-                            rejected_columns, csv_header(rejected_columns), strict=True
-                        )
-                    ]
-                )
-                .coalesce(1),  # a few rows, usually: one file to open
-                "csv",
-            )
-            side.commit()
-        else:
-            side.remove()  # a side file from an earlier run
+            side.write(_rejected_rows(scored, data_columns), "csv")
         if good == 0:
+            side.commit()  # what is wrong with every row: the user reads it there
             raise ProjectError(
                 f"no row of {source} could be scored: all {bad:,} break the data contract or "
                 f"cannot be scored; see {rejected_location(output)}"
@@ -707,7 +718,13 @@ def predict_batch_spark(
             ),
             "csv" if csv_output else "parquet",
         )
+        # Both outputs are written before either replaces what an earlier run left: a job
+        # that fails on its way never pairs new predictions with old rejected rows.
         target.commit()
+        if bad:
+            side.commit()
+        else:
+            side.remove()  # a side file from an earlier run
     except BaseException:
         for destination in destinations:
             destination.discard()

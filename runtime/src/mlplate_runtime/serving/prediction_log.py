@@ -114,7 +114,12 @@ class PredictionLogger:
         for item in items:
             if item is _STOP:
                 continue
-            data = "".join(json.dumps(entry) + "\n" for entry in item).encode()
+            try:
+                data = "".join(json.dumps(entry) + "\n" for entry in item).encode()
+            except (TypeError, ValueError) as error:  # never the writer thread's end
+                self._count_dropped(len(item))
+                self.last_error = f"cannot write an entry as JSON: {error}"
+                continue
             if parts and size + len(data) > self.max_bytes:
                 writes.append((b"".join(parts), count))
                 parts, size, count = [], 0, 0
