@@ -426,6 +426,7 @@ class _Scorer:
     ) -> None:
         self.model, self.columns, self.metadata = model, columns, metadata
         self.csv_input, self.csv_output, self.scored_schema = csv_input, csv_output, scored_schema
+        self.names: list[str] = []  # the input's column names, in order
 
     def loaded(self) -> LoadedModel:
         model = self.model
@@ -440,7 +441,8 @@ class _Scorer:
                 continue
             inputs = pa.Table.from_batches([data])
             positions = inputs.column(NUMBER).to_numpy() - 1
-            inputs = inputs.drop_columns([NUMBER])
+            # the input's own names back (Spark got positional ones: see predict_batch_spark)
+            inputs = inputs.drop_columns([NUMBER]).rename_columns(self.names)
             chunk = _as_pandas(inputs, self.csv_input)
             chunk.index = pd.Index(positions)
             scored, rejected, unusual = batch.score_chunk(chunk, model, self.columns, self.metadata)
@@ -694,7 +696,11 @@ def predict_batch_spark(
     if frame.rdd.getNumPartitions() < parallelism:  # e.g. one CSV file: spread the scoring
         numbered = numbered.repartition(parallelism, NUMBER)
     scorer = _Scorer(shipped, columns, metadata, fmt == "csv", csv_output, scored_schema)
-    scored = numbered.mapInArrow(scorer, combined).persist(StorageLevel.MEMORY_AND_DISK)
+    # pyspark's mapInArrow reads each column name as a path ("a.b" is field b of a): the
+    # executors get positional names, and the scorer puts the input's own back.
+    scorer.names = [name for name in numbered.columns if name != NUMBER]
+    positional = numbered.toDF(NUMBER, *(f"_mlplate_c{i}" for i in range(len(scorer.names))))
+    scored = positional.mapInArrow(scorer, combined).persist(StorageLevel.MEMORY_AND_DISK)
     destinations: list[_Destination] = []
     try:
         counts = {row[KIND]: int(row["count"]) for row in scored.groupBy(KIND).count().collect()}
