@@ -14,24 +14,7 @@ from mlplate_runtime.data.synthetic import json_records
 from mlplate_runtime.errors import ProjectError
 from mlplate_runtime.features.build import add_features
 from mlplate_runtime.models import batch
-from mlplate_runtime.models.loaded import LoadedModel
-from mlplate_runtime.models.tasks import task_for
 from mlplate_runtime.monitoring.job import run_monitoring
-
-
-@pytest.fixture
-def champion(module_settings, fitted, monkeypatch):
-    """The fitted model standing in for the registry's champion (version 7)."""
-    model = LoadedModel(
-        "champion",
-        "models:/demo@champion",
-        fitted,
-        module_settings.contract,
-        task_for(module_settings),
-        version="7",
-    )
-    monkeypatch.setattr(batch, "load_model", lambda *_args, **_kwargs: model)
-    return model
 
 
 def api_answers(module_settings, model, records):

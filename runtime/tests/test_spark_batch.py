@@ -40,21 +40,6 @@ def spark():
     session.stop()
 
 
-@pytest.fixture
-def champion(module_settings, fitted, monkeypatch):
-    """The fitted model standing in for the registry's champion (version 7)."""
-    model = LoadedModel(
-        "champion",
-        "models:/demo@champion",
-        fitted,
-        module_settings.contract,
-        task_for(module_settings),
-        version="7",
-    )
-    monkeypatch.setattr(batch, "load_model", lambda *_args, **_kwargs: model)
-    return model
-
-
 def read_output(location) -> pd.DataFrame:
     """An output (a local batch's file or a Spark folder of parts) as pandas reads it."""
     location = Path(location)
