@@ -1,3 +1,3 @@
 """mlplate: generate ML repositories with data versioning, tracking, CI and serving wired in."""
 
-__version__ = "0.2.51"
+__version__ = "0.2.52"

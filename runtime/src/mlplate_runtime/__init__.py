@@ -2,6 +2,6 @@
 
 from mlplate_runtime import ejected as _ejected
 
-__version__ = "0.2.51"
+__version__ = "0.2.52"
 
 _ejected.install()  # parts a project took over (`mlplate eject`) are imported from the project

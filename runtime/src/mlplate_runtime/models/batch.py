@@ -45,10 +45,10 @@ NON_FINITE = "the model gives a non-finite score"
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What a batch run wrote, and with which model."""
+    """What a batch run wrote, and with which model (on Spark: folders, given as URIs)."""
 
-    output: Path
-    rejected_path: Path | None  # None: every row was scored
+    output: Path | str
+    rejected_path: Path | str | None  # None: every row was scored
     rows: int
     scored: int
     rejected: int

@@ -42,7 +42,6 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,21 +92,6 @@ NUMBER, ID, BASE = "_mlplate_row", "_mlplate_id", "_mlplate_base"  # numbering t
 REJECTED = "_mlplate_rejected_"  # prefix of the rejected rows' columns
 SCORED_KIND, REJECTED_KIND, UNUSUAL_KIND = "s", "r", "u"
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-@dataclass(frozen=True)
-class SparkBatchResult:
-    """What a Spark batch run wrote (folders), and with which model."""
-
-    output: str
-    rejected_path: str | None  # None: every row was scored
-    rows: int
-    scored: int
-    rejected: int
-    model_version: str
-    input_sha256: str
-    seconds: float
-    unusual: dict[str, int] = field(default_factory=dict)
 
 
 def require_spark() -> None:
@@ -626,7 +610,7 @@ def predict_batch_spark(
     model_uri: str | None = None,
     overwrite: bool = False,
     chunk_rows: int = batch.CHUNK_ROWS,
-) -> SparkBatchResult:
+) -> batch.BatchResult:
     """Score ``source`` into the folder ``output`` on ``spark``; rows that cannot be scored go to
     the folder beside it (see the module's docstring)."""
     from pyspark import StorageLevel
@@ -737,7 +721,7 @@ def predict_batch_spark(
         raise
     finally:
         scored.unpersist()
-    return SparkBatchResult(
+    return batch.BatchResult(
         output=output,
         rejected_path=rejected_location(output) if bad else None,
         rows=good + bad,
